@@ -1,0 +1,104 @@
+import cors from "@fastify/cors";
+import helmet from "@fastify/helmet";
+import rateLimit from "@fastify/rate-limit";
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import type { Config } from "./config/config.js";
+import type { Database } from "./db/database.js";
+import { RepositoryStore } from "./db/repository-store.js";
+import type { GitHubClient } from "./github/client.js";
+import { registerProblemHandlers, sendProblem } from "./http/problem.js";
+import { healthRoutes } from "./http/routes/health.js";
+import { repositoryRoutes } from "./http/routes/repositories.js";
+import { createLogger } from "./logger.js";
+import { RepositoryService } from "./repositories/service.js";
+
+export interface AppDependencies {
+  config: Config;
+  database: Database;
+  github: GitHubClient;
+  /** Defaults to a logger on stdout at the configured level. */
+  logger?: FastifyBaseLogger;
+}
+
+// The API takes no request bodies and its URLs are short; anything larger is refused early.
+const BODY_LIMIT_BYTES = 1024;
+const URL_LIMIT_CHARS = 2048;
+
+/**
+ * Builds the HTTP application from its dependencies. Nothing here opens connections or
+ * listens: the caller owns the database and GitHub client and closes them.
+ */
+export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
+  const { config, database, github } = deps;
+  const app = Fastify({
+    loggerInstance: deps.logger ?? (createLogger(config.logLevel) as FastifyBaseLogger),
+    bodyLimit: BODY_LIMIT_BYTES,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
+    // Answers in the time GitHub is given, plus the database; a stuck request ends.
+    requestTimeout: config.githubTimeoutMs * 3,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  registerProblemHandlers(app);
+  app.addHook("onRequest", async (request, reply) => {
+    if (request.url.length > URL_LIMIT_CHARS) {
+      return sendProblem(request, reply, {
+        status: 414,
+        type: "uri-too-long",
+        title: "URI too long",
+        detail: `The URL is longer than ${URL_LIMIT_CHARS} characters. Shorten it.`,
+      });
+    }
+  });
+
+  await app.register(helmet, {
+    // Swagger UI's page needs its own scripts and styles; the JSON endpoints need no CSP.
+    contentSecurityPolicy: false,
+  });
+  if (config.corsOrigins.length > 0) {
+    await app.register(cors, {
+      origin: config.corsOrigins.includes("*") ? "*" : config.corsOrigins,
+      methods: ["GET"],
+    });
+  }
+  if (config.rateLimitPerMinute > 0) {
+    await app.register(rateLimit, {
+      max: config.rateLimitPerMinute,
+      timeWindow: 60_000,
+      allowList: (request) => request.url === "/health" || request.url === "/ready",
+      errorResponseBuilder: (_request, context) =>
+        Object.assign(
+          new Error(
+            `More than ${context.max} requests in a minute came from this client. Retry after ${Math.ceil(context.ttl / 1000)} seconds`,
+          ),
+          { statusCode: 429 },
+        ),
+    });
+  }
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: "3.0.3",
+      info: {
+        title: "GitHub repositories service",
+        version: "1.0.0",
+        description:
+          "Serves GitHub users' repositories straight from the GitHub REST API, or from a local copy of what callers asked to save. Errors are RFC 9457 problem details.",
+      },
+      tags: [{ name: "repositories" }, { name: "operations" }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: "/docs" });
+  app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+
+  const service = new RepositoryService({
+    github,
+    store: new RepositoryStore(database.db),
+    allowPrivateRepos: config.allowPrivateRepos,
+  });
+  await app.register(healthRoutes, { database });
+  await app.register(repositoryRoutes, { service });
+  return app;
+}

@@ -1,0 +1,138 @@
+import { parseBooleanWord } from "./boolean-words.js";
+
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Config {
+  port: number;
+  host: string;
+  /** A postgres:// URL; undefined selects the embedded PGlite database in `dataDir`. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  githubApiUrl: string;
+  githubToken: string | undefined;
+  githubTimeoutMs: number;
+  allowPrivateRepos: boolean;
+  logLevel: LogLevel;
+  /** Origins allowed by CORS; empty means CORS stays off. */
+  corsOrigins: string[];
+  /** Requests per minute per client IP on the service's own API; 0 turns the limit off. */
+  rateLimitPerMinute: number;
+}
+
+/** A configuration value the service refuses to start with; the message names the variable. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`Invalid configuration: ${variable} ${problem}`);
+    this.name = "ConfigError";
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function readString(env: Env, name: string, fallback: string): string {
+  const value = env[name];
+  if (value === undefined || value === "") return fallback;
+  return value;
+}
+
+function readInteger(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (!/^\d+$/.test(raw.trim())) {
+    throw new ConfigError(name, `must be a whole number between ${min} and ${max}, got "${raw}"`);
+  }
+  const value = Number(raw.trim());
+  if (value < min || value > max) {
+    throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  }
+  return value;
+}
+
+function readBoolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = parseBooleanWord(raw.trim());
+  if (value === undefined) {
+    throw new ConfigError(name, `must be one of true/false, 1/0, yes/no, on/off, got "${raw}"`);
+  }
+  return value;
+}
+
+function readUrl(
+  env: Env,
+  name: string,
+  protocols: string[],
+  fallback?: string,
+): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    // The raw value may hold a password, so it is not echoed back.
+    throw new ConfigError(name, "is not a valid URL");
+  }
+  if (!protocols.includes(url.protocol)) {
+    throw new ConfigError(name, `must start with ${protocols.map((p) => `${p}//`).join(" or ")}`);
+  }
+  return raw;
+}
+
+function readLogLevel(env: Env): LogLevel {
+  const raw = readString(env, "LOG_LEVEL", "info").toLowerCase();
+  const level = LOG_LEVELS.find((candidate) => candidate === raw);
+  if (!level) throw new ConfigError("LOG_LEVEL", `must be one of ${LOG_LEVELS.join(", ")}`);
+  return level;
+}
+
+function readToken(env: Env): string | undefined {
+  const raw = env.GITHUB_TOKEN;
+  if (raw === undefined || raw.trim() === "") return undefined;
+  // A token with whitespace or control characters would corrupt the Authorization header.
+  if (!/^[\x21-\x7e]+$/.test(raw)) {
+    throw new ConfigError("GITHUB_TOKEN", "must be printable ASCII without spaces");
+  }
+  return raw;
+}
+
+function readOrigins(env: Env): string[] {
+  const raw = readString(env, "CORS_ORIGINS", "");
+  if (raw === "") return [];
+  return raw.split(",").map((origin) => {
+    const trimmed = origin.trim();
+    if (trimmed === "*") return trimmed;
+    try {
+      return new URL(trimmed).origin;
+    } catch {
+      throw new ConfigError("CORS_ORIGINS", `must be "*" or a comma-separated list of origins`);
+    }
+  });
+}
+
+/** Reads and validates the whole configuration, throwing a ConfigError for the first bad value. */
+export function loadConfig(env: Env = process.env): Config {
+  const githubApiUrl = readUrl(
+    env,
+    "GITHUB_API_URL",
+    ["https:", "http:"],
+    "https://api.github.com",
+  );
+  return {
+    port: readInteger(env, "PORT", 8000, 0, 65535),
+    host: readString(env, "HOST", "0.0.0.0"),
+    databaseUrl: readUrl(env, "DATABASE_URL", ["postgres:", "postgresql:"]),
+    dataDir: readString(env, "DATA_DIR", "./data"),
+    githubApiUrl: (githubApiUrl as string).replace(/\/+$/, ""),
+    githubToken: readToken(env),
+    githubTimeoutMs: readInteger(env, "GITHUB_TIMEOUT_MS", 10_000, 1, 600_000),
+    allowPrivateRepos: readBoolean(env, "ALLOW_PRIVATE_REPOS", false),
+    logLevel: readLogLevel(env),
+    corsOrigins: readOrigins(env),
+    rateLimitPerMinute: readInteger(env, "RATE_LIMIT_PER_MINUTE", 0, 0, 1_000_000),
+  };
+}

@@ -1,0 +1,98 @@
+import { fileURLToPath } from "node:url";
+import { PGlite } from "@electric-sql/pglite";
+import { sql } from "drizzle-orm";
+import { drizzle as drizzleNodePg } from "drizzle-orm/node-postgres";
+import { migrate as migrateNodePg } from "drizzle-orm/node-postgres/migrator";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
+import pg from "pg";
+import * as schema from "./schema.js";
+
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+/** The service's database, whichever engine is behind it. */
+export interface Database {
+  readonly kind: "postgres" | "pglite";
+  readonly db: Db;
+  /** Resolves when the database answers a trivial query. */
+  ping(): Promise<void>;
+  /** Applies pending migrations from ./drizzle; safe to run from several processes at once. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** A postgres:// URL; without it the embedded PGlite is used. */
+  url?: string | undefined;
+  /** PGlite's data directory; "memory://" keeps it in memory. */
+  dataDir?: string;
+  /** Bound for getting a connection and for one query, so an unreachable database fails fast. */
+  timeoutMs?: number;
+  onPoolError?: (error: Error) => void;
+}
+
+// Resolved from this file, which sits two levels below the project root in src/ and in dist/.
+const MIGRATIONS_FOLDER = fileURLToPath(new URL("../../drizzle", import.meta.url));
+
+// Any constant works; it only has to be the same in every replica of this service.
+const MIGRATION_LOCK_KEY = 7_245_101;
+
+function openPostgres(url: string, options: DatabaseOptions): Database {
+  const timeoutMs = options.timeoutMs ?? 3_000;
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 10,
+    connectionTimeoutMillis: timeoutMs,
+    query_timeout: timeoutMs,
+    idleTimeoutMillis: 30_000,
+    keepAlive: true,
+  });
+  // An idle connection that drops emits here; unhandled, it would end the process.
+  pool.on("error", (error) => options.onPoolError?.(error));
+  const db = drizzleNodePg(pool, { schema });
+  return {
+    kind: "postgres",
+    db,
+    async ping() {
+      await pool.query("select 1");
+    },
+    async migrate() {
+      // Replicas starting together take turns, so no two apply the same migration.
+      const client = await pool.connect();
+      try {
+        await client.query("select pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
+        await migrateNodePg(db, { migrationsFolder: MIGRATIONS_FOLDER });
+      } finally {
+        await client.query("select pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY]).catch(() => {});
+        client.release();
+      }
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}
+
+function openPglite(dataDir: string): Database {
+  const client = new PGlite(dataDir);
+  const db = drizzlePglite(client, { schema });
+  return {
+    kind: "pglite",
+    db,
+    async ping() {
+      await db.execute(sql`select 1`);
+    },
+    async migrate() {
+      await migratePglite(db, { migrationsFolder: MIGRATIONS_FOLDER });
+    },
+    async close() {
+      await client.close();
+    },
+  };
+}
+
+export function openDatabase(options: DatabaseOptions): Database {
+  if (options.url) return openPostgres(options.url, options);
+  return openPglite(options.dataDir ?? "memory://");
+}

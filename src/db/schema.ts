@@ -1,0 +1,55 @@
+import { sql } from "drizzle-orm";
+import { bigint, integer, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+
+/**
+ * A GitHub account (user or organisation) that owns at least one saved repository. The id is
+ * GitHub's, so it survives renames. `login` is the account's current login as last seen; when
+ * another account is seen holding that login, the old holder's login is cleared, so a login
+ * names at most one row and a lookup by login finds the account that holds it now.
+ */
+export const users = pgTable(
+  "user",
+  {
+    id: bigint("id", { mode: "number" }).primaryKey(),
+    login: text("login"),
+    type: text("type").notNull(),
+    htmlUrl: text("html_url").notNull(),
+    syncedAt: timestamp("synced_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [uniqueIndex("user_login_lower_key").on(sql`lower(${table.login})`)],
+);
+
+/**
+ * A saved repository. The id is GitHub's, so a rename or a transfer updates the row in place;
+ * a name is unique per owner regardless of letter case, as on GitHub. Within one owner that makes
+ * lower(name) a total order, and the unique index in the "C" collation (byte order, the same on
+ * every server and in JavaScript) also serves the listing's ORDER BY: one index scan per listing.
+ */
+export const repositories = pgTable(
+  "repository",
+  {
+    id: bigint("id", { mode: "number" }).primaryKey(),
+    userId: bigint("user_id", { mode: "number" })
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    fullName: text("full_name").notNull(),
+    htmlUrl: text("html_url").notNull(),
+    visibility: text("visibility").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }),
+    updatedAt: timestamp("updated_at", { withTimezone: true }),
+    size: integer("size").notNull(),
+    stars: integer("stars").notNull(),
+    watchers: integer("watchers").notNull(),
+    syncedAt: timestamp("synced_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [
+    uniqueIndex("repository_user_id_lower_name_key").on(
+      table.userId,
+      sql`lower(${table.name}) COLLATE "C"`,
+    ),
+  ],
+);
+
+export type UserRow = typeof users.$inferSelect;
+export type RepositoryRow = typeof repositories.$inferSelect;

@@ -1,0 +1,97 @@
+import { Agent, cacheStores, type Dispatcher, interceptors } from "undici";
+
+export interface GitHubDispatcherOptions {
+  /** Bounds connecting, waiting for headers and each gap between body chunks. */
+  timeoutMs: number;
+  /** Retries after the first attempt, for 5xx answers and connection errors only. */
+  maxRetries?: number;
+  /** Ceiling of the first backoff; doubled per retry, then jittered down to a random share. */
+  retryBaseDelayMs?: number;
+  retryMaxDelayMs?: number;
+  /** Bytes of GitHub answers kept for revalidation. */
+  cacheMaxBytes?: number;
+}
+
+const RETRYABLE_STATUS = [500, 502, 503, 504];
+
+// Connection-level failures where nothing was processed, so asking again is safe. Timeouts are
+// absent on purpose: a request that used up its time has no time left to retry in.
+const RETRYABLE_ERROR_CODES = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "EPIPE",
+  "ENOTFOUND",
+  "ENETUNREACH",
+  "EHOSTUNREACH",
+  "EAI_AGAIN",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CLOSED",
+]);
+
+type RetryCallback = NonNullable<Parameters<typeof interceptors.retry>[0]>["retry"];
+
+/**
+ * Exponential backoff with full jitter (a random delay below the exponential ceiling), so that
+ * replicas retrying the same GitHub hiccup do not return in lock-step.
+ */
+function jitteredRetry(maxRetries: number, baseDelayMs: number, maxDelayMs: number): RetryCallback {
+  return (err, { state, opts }, callback) => {
+    const { statusCode, code } = err as { statusCode?: number; code?: string };
+    const retryable =
+      statusCode !== undefined
+        ? RETRYABLE_STATUS.includes(statusCode)
+        : code !== undefined && RETRYABLE_ERROR_CODES.has(code);
+    if (!retryable || opts.method !== "GET" || state.counter > maxRetries) {
+      callback(err);
+      return;
+    }
+    const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** (state.counter - 1));
+    setTimeout(() => callback(null), Math.random() * ceiling);
+  };
+}
+
+/**
+ * The keep-alive pool every GitHub call goes through, composed from undici's maintained
+ * interceptors. Composition runs the last one first, so a request meets, in order:
+ * deduplication (identical requests in flight share one), redirects (301 for renamed or
+ * transferred repositories), the RFC 9111 cache (ETag revalidation; a 304 reuses the stored
+ * body), and the retries closest to the wire.
+ */
+export function createGitHubDispatcher(options: GitHubDispatcherOptions): Dispatcher {
+  const {
+    timeoutMs,
+    maxRetries = 2,
+    retryBaseDelayMs = 200,
+    retryMaxDelayMs = 2_000,
+    cacheMaxBytes = 64 * 1024 * 1024,
+  } = options;
+  const agent = new Agent({
+    connectTimeout: timeoutMs,
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+    keepAliveTimeout: 30_000,
+    connections: 64,
+  });
+  return agent.compose(
+    interceptors.retry({
+      maxRetries,
+      methods: ["GET"],
+      statusCodes: RETRYABLE_STATUS,
+      throwOnError: false,
+      retry: jitteredRetry(maxRetries, retryBaseDelayMs, retryMaxDelayMs),
+    }),
+    // "private": GitHub marks answers to authenticated requests `Cache-Control: private`, and
+    // this cache serves one service whose only credential is its own token. GitHub's
+    // `Vary: Authorization` keys every entry by token.
+    interceptors.cache({
+      type: "private",
+      methods: ["GET"],
+      store: new cacheStores.MemoryCacheStore({
+        maxSize: cacheMaxBytes,
+        maxEntrySize: 8 * 1024 * 1024,
+      }),
+    }),
+    interceptors.redirect({ maxRedirections: 5 }),
+    interceptors.deduplicate({ methods: ["GET"] }),
+  );
+}

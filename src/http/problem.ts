@@ -1,0 +1,152 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { DatabaseUnavailableError } from "../db/errors.js";
+import { GitHubError } from "../github/errors.js";
+import { NotSavedError } from "../repositories/service.js";
+import { PARAMETER_HINTS } from "./schemas/common.js";
+
+export interface Problem {
+  status: number;
+  /** A stable identifier of the kind of problem; see docs/api.md. */
+  type: string;
+  title: string;
+  detail: string;
+  headers?: Record<string, string>;
+}
+
+const DATABASE_RETRY_AFTER_SECONDS = 5;
+
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, problem: Problem) {
+  const { headers, ...body } = problem;
+  if (headers) reply.headers(headers);
+  return reply
+    .code(problem.status)
+    .type("application/problem+json")
+    .send({ ...body, type: `urn:problem:${body.type}`, instance: request.url.split("?")[0] });
+}
+
+const LOCATION_NAMES: Record<string, string> = {
+  querystring: "Query parameter",
+  params: "Path parameter",
+  headers: "Header",
+  body: "Body field",
+};
+
+/** A 400 whose detail names the parameter and says what to send instead. */
+function validationProblem(error: FastifyError): Problem {
+  const [first] = error.validation ?? [];
+  const location = LOCATION_NAMES[error.validationContext ?? ""] ?? "Parameter";
+  const missing = (first?.params as { missingProperty?: string } | undefined)?.missingProperty;
+  const parameter = missing ?? first?.instancePath.replace(/^\//, "").split("/")[0] ?? "";
+  const hint = PARAMETER_HINTS[parameter];
+  const expectation = hint ? `Send ${parameter} as ${hint}.` : "Check the request against /docs.";
+  const fault = missing
+    ? "is missing"
+    : first?.keyword === "type"
+      ? "must be given once, as a single value"
+      : "is malformed";
+  return {
+    status: 400,
+    type: "invalid-parameter",
+    title: "Invalid request parameter",
+    detail: `${location} "${parameter}" ${fault}. ${expectation}`,
+  };
+}
+
+function githubProblem(error: GitHubError): Problem {
+  switch (error.kind) {
+    case "not-found":
+      return {
+        status: 404,
+        type: "not-found",
+        title: "Not found",
+        detail: `${error.message}. Check the spelling of the user and repository names.`,
+      };
+    case "rate-limited": {
+      const seconds = (error as GitHubError & { retryAfterSeconds: number }).retryAfterSeconds;
+      return {
+        status: 503,
+        type: "github-rate-limited",
+        title: "GitHub rate limit used up",
+        detail: `${error.message}. Retry after ${seconds} seconds.`,
+        headers: { "retry-after": String(seconds) },
+      };
+    }
+    case "timeout":
+      return {
+        status: 504,
+        type: "github-timeout",
+        title: "GitHub did not answer in time",
+        detail: `${error.message}. Retry later.`,
+      };
+    case "bad-gateway":
+      return {
+        status: 502,
+        type: "github-bad-gateway",
+        title: "GitHub failed",
+        detail: `${error.message}. Retry later.`,
+      };
+  }
+}
+
+/** Maps everything a handler can throw to problem details; anything unforeseen is a 500. */
+export function problemFor(error: FastifyError | Error): Problem {
+  if ("validation" in error && error.validation) return validationProblem(error);
+  if (error instanceof GitHubError) return githubProblem(error);
+  if (error instanceof NotSavedError) {
+    return {
+      status: 404,
+      type: "not-saved",
+      title: "Nothing saved for this user",
+      detail: `${error.message}. Save one of the user's repositories with GET /repositories/{owner}/{name}?save_data=true, or ask GitHub with from_local=false.`,
+    };
+  }
+  if (error instanceof DatabaseUnavailableError) {
+    return {
+      status: 503,
+      type: "database-unavailable",
+      title: "Database unavailable",
+      detail: `The database is unreachable. Retry after ${DATABASE_RETRY_AFTER_SECONDS} seconds.`,
+      headers: { "retry-after": String(DATABASE_RETRY_AFTER_SECONDS) },
+    };
+  }
+  const statusCode = (error as FastifyError).statusCode;
+  if (statusCode !== undefined && statusCode >= 400 && statusCode < 500) {
+    const limited = statusCode === 429;
+    return {
+      status: statusCode,
+      type: limited ? "rate-limited" : "bad-request",
+      title: limited ? "Too many requests" : "Bad request",
+      detail: limited ? `${error.message}.` : `${error.message}. Check the request against /docs.`,
+    };
+  }
+  return {
+    status: 500,
+    type: "internal",
+    title: "Internal server error",
+    detail:
+      "The service failed unexpectedly; the error is logged. Retry, and report it if it persists.",
+  };
+}
+
+/** Every error and unknown route answers with problem details. */
+export function registerProblemHandlers(app: FastifyInstance) {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const problem = problemFor(error);
+    if (problem.status === 500) {
+      request.log.error({ err: error }, "request failed");
+    } else if (problem.status >= 500) {
+      request.log.warn({ problem: problem.type, reason: error.message }, problem.title);
+    } else {
+      request.log.info({ problem: problem.type, status: problem.status }, problem.title);
+    }
+    return sendProblem(request, reply, problem);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(request, reply, {
+      status: 404,
+      type: "no-such-endpoint",
+      title: "No such endpoint",
+      detail: `Nothing answers ${request.method} ${request.url.split("?")[0]}. See /docs for the endpoints.`,
+    }),
+  );
+}

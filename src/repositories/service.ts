@@ -1,0 +1,79 @@
+import type { RepositoryStore } from "../db/repository-store.js";
+import type { GitHubClient } from "../github/client.js";
+import { GitHubNotFoundError } from "../github/errors.js";
+import {
+  accessOf,
+  byName,
+  detailsFromGitHub,
+  type RepositoryDetails,
+  type RepositoryListing,
+  recordFromGitHub,
+  summaryFromGitHub,
+  summaryFromRecord,
+} from "./views.js";
+
+/** Nothing is saved locally for the requested user. */
+export class NotSavedError extends Error {}
+
+export interface RepositoryServiceOptions {
+  github: GitHubClient;
+  store: RepositoryStore;
+  /** Whether non-public repositories may be shown; see ALLOW_PRIVATE_REPOS. */
+  allowPrivateRepos: boolean;
+}
+
+/** The use cases behind the /repositories endpoints, independent of HTTP. */
+export class RepositoryService {
+  constructor(private readonly options: RepositoryServiceOptions) {}
+
+  async listFromGitHub(username: string): Promise<RepositoryListing> {
+    const { user, repositories } = await this.options.github.listRepositories(username);
+    return {
+      user_id: user.id,
+      username: user.login,
+      source: "github",
+      repositories: repositories
+        .filter((repository) => this.mayShow(accessOf(repository)))
+        .map(summaryFromGitHub)
+        .sort(byName),
+    };
+  }
+
+  async listFromLocal(username: string): Promise<RepositoryListing> {
+    const listing = await this.options.store.findListing(username);
+    if (!listing) throw new NotSavedError(`Nothing is saved for user "${username}"`);
+    return {
+      user_id: listing.user.id,
+      username: listing.user.login,
+      source: "local",
+      repositories: listing.repositories
+        .filter((repository) => this.mayShow(repository.visibility))
+        .map(summaryFromRecord),
+    };
+  }
+
+  async getDetails(owner: string, name: string, save: boolean): Promise<RepositoryDetails> {
+    const repository = await this.options.github.getRepository(owner, name);
+    // The server's token may see private repositories; callers are anonymous, so a repository
+    // they may not see is answered exactly like one that does not exist.
+    if (!this.mayShow(accessOf(repository))) {
+      throw new GitHubNotFoundError("GitHub has no such repository");
+    }
+    if (save) {
+      await this.options.store.saveRepository(
+        {
+          id: repository.owner.id,
+          login: repository.owner.login,
+          type: repository.owner.type ?? "User",
+          htmlUrl: repository.owner.html_url ?? `https://github.com/${repository.owner.login}`,
+        },
+        recordFromGitHub(repository),
+      );
+    }
+    return detailsFromGitHub(repository, save);
+  }
+
+  private mayShow(access: string): boolean {
+    return access === "public" || this.options.allowPrivateRepos;
+  }
+}

@@ -1,0 +1,101 @@
+import type { RepositoryRecord } from "../db/repository-store.js";
+import type { GitHubRepository } from "../github/schemas.js";
+
+/** One repository in a listing, in the API's own field names (API.md). */
+export interface RepositorySummary {
+  id: number;
+  name: string;
+  full_name: string;
+  url: string;
+  access: string;
+  created_at: string | null;
+  updated_at: string | null;
+  size: number;
+  stars: number;
+}
+
+export interface RepositoryDetails extends RepositorySummary {
+  owner: { id: number; username: string };
+  watchers: number;
+  saved: boolean;
+}
+
+export interface RepositoryListing {
+  user_id: number;
+  username: string;
+  source: "github" | "local";
+  repositories: RepositorySummary[];
+}
+
+/** GitHub's `visibility`; old answers lack it and only say `private`. */
+export function accessOf(repository: Pick<GitHubRepository, "visibility" | "private">): string {
+  return repository.visibility ?? (repository.private ? "private" : "public");
+}
+
+/** ISO 8601 in UTC to the second, the way GitHub writes timestamps. */
+function isoSeconds(date: Date | null): string | null {
+  return date ? date.toISOString().replace(/\.\d{3}Z$/, "Z") : null;
+}
+
+/**
+ * Sorts by name case-insensitively in code-unit order: the same order as the local query's
+ * `lower(name) COLLATE "C"`, so both sources list a user's repositories identically.
+ */
+export function byName(a: { name: string }, b: { name: string }): number {
+  const left = a.name.toLowerCase();
+  const right = b.name.toLowerCase();
+  return left < right ? -1 : left > right ? 1 : 0;
+}
+
+export function summaryFromGitHub(repository: GitHubRepository): RepositorySummary {
+  return {
+    id: repository.id,
+    name: repository.name,
+    full_name: repository.full_name,
+    url: repository.html_url,
+    access: accessOf(repository),
+    created_at: repository.created_at,
+    updated_at: repository.updated_at,
+    size: repository.size ?? 0,
+    stars: repository.stargazers_count ?? 0,
+  };
+}
+
+export function detailsFromGitHub(repository: GitHubRepository, saved: boolean): RepositoryDetails {
+  return {
+    ...summaryFromGitHub(repository),
+    owner: { id: repository.owner.id, username: repository.owner.login },
+    watchers: repository.subscribers_count ?? 0,
+    saved,
+  };
+}
+
+export function summaryFromRecord(record: RepositoryRecord): RepositorySummary {
+  return {
+    id: record.id,
+    name: record.name,
+    full_name: record.fullName,
+    url: record.htmlUrl,
+    access: record.visibility,
+    created_at: isoSeconds(record.createdAt),
+    updated_at: isoSeconds(record.updatedAt),
+    size: record.size,
+    stars: record.stars,
+  };
+}
+
+export function recordFromGitHub(repository: GitHubRepository): RepositoryRecord {
+  const date = (value: string | null) => (value === null ? null : new Date(value));
+  return {
+    id: repository.id,
+    name: repository.name,
+    fullName: repository.full_name,
+    htmlUrl: repository.html_url,
+    visibility: accessOf(repository),
+    createdAt: date(repository.created_at),
+    updatedAt: date(repository.updated_at),
+    size: repository.size ?? 0,
+    stars: repository.stargazers_count ?? 0,
+    watchers: repository.subscribers_count ?? 0,
+  };
+}

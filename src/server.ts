@@ -1,0 +1,57 @@
+import closeWithGrace from "close-with-grace";
+import { buildApp } from "./app.js";
+import { ConfigError, loadConfig } from "./config/config.js";
+import { openDatabase } from "./db/database.js";
+import { GitHubClient } from "./github/client.js";
+import { createGitHubDispatcher } from "./github/dispatcher.js";
+import { createLogger } from "./logger.js";
+
+// In-flight requests get this long to finish after SIGTERM or SIGINT.
+const SHUTDOWN_GRACE_MS = 10_000;
+
+async function main() {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  const database = openDatabase({
+    url: config.databaseUrl,
+    dataDir: config.dataDir,
+    onPoolError: (error) => logger.warn({ reason: error.message }, "database connection lost"),
+  });
+  await database.migrate();
+  const dispatcher = createGitHubDispatcher({ timeoutMs: config.githubTimeoutMs });
+  const github = new GitHubClient({
+    baseUrl: config.githubApiUrl,
+    token: config.githubToken,
+    timeoutMs: config.githubTimeoutMs,
+    dispatcher,
+  });
+  const app = await buildApp({ config, database, github, logger });
+
+  closeWithGrace({ delay: SHUTDOWN_GRACE_MS, logger }, async ({ signal, err }) => {
+    if (err) logger.error({ err }, "shutting down after an error");
+    else logger.info({ signal }, "shutting down");
+    await app.close();
+    await Promise.allSettled([database.close(), dispatcher.close()]);
+  });
+
+  await app.listen({ port: config.port, host: config.host });
+  logger.info(
+    {
+      database: database.kind,
+      github: config.githubApiUrl,
+      authenticated: config.githubToken !== undefined,
+    },
+    "ready",
+  );
+}
+
+await main();
