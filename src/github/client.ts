@@ -114,14 +114,18 @@ export class GitHubClient {
     const { body } = await this.getJson(
       this.apiUrl(`users/${encodeURIComponent(username)}`),
       userValidator,
-      "user",
+      `user "${username}"`,
     );
     return body;
   }
 
   async getRepository(owner: string, name: string): Promise<GitHubRepository> {
     const path = `repos/${encodeURIComponent(owner)}/${encodeURIComponent(name)}`;
-    const { body } = await this.getJson(this.apiUrl(path), repositoryValidator, "repository");
+    const { body } = await this.getJson(
+      this.apiUrl(path),
+      repositoryValidator,
+      `repository "${owner}/${name}"`,
+    );
     return body;
   }
 
@@ -137,7 +141,7 @@ export class GitHubClient {
     firstPage.searchParams.set("per_page", String(PAGE_SIZE));
     const [user, first] = await Promise.all([
       this.getUser(username),
-      this.getJson(firstPage, repositoryListValidator, "repository list"),
+      this.getJson(firstPage, repositoryListValidator, `repository list of "${username}"`),
     ]);
     const lastPage = this.lastPageUrl(first.headers);
     const pageUrls: URL[] = [];
@@ -148,7 +152,11 @@ export class GitHubClient {
       pageUrls.push(url);
     }
     const rest = await mapBounded(pageUrls, this.pageConcurrency, async (url) => {
-      const { body } = await this.getJson(url, repositoryListValidator, "repository list");
+      const { body } = await this.getJson(
+        url,
+        repositoryListValidator,
+        `repository list of "${username}"`,
+      );
       return body;
     });
     // GitHub pages by offset, so a repository created between two page reads can shift another
@@ -184,10 +192,11 @@ export class GitHubClient {
     return url;
   }
 
+  /** `subject` names what was asked for, such as `user "octocat"`, for error messages. */
   private async getJson<T>(
     url: URL,
     validator: Validator<T>,
-    what: string,
+    subject: string,
   ): Promise<JsonResponse<T>> {
     const signal = AbortSignal.timeout(this.timeoutMs);
     let response: Dispatcher.ResponseData;
@@ -210,26 +219,27 @@ export class GitHubClient {
       try {
         body = JSON.parse(text);
       } catch {
-        throw new GitHubBadGatewayError(`GitHub sent a ${what} that is not valid JSON`);
+        throw new GitHubBadGatewayError(`GitHub's answer for ${subject} is not valid JSON`);
       }
       if (!validator.Check(body)) {
         throw new GitHubBadGatewayError(
-          `GitHub sent a ${what} that does not match its documented shape`,
+          `GitHub's answer for ${subject} does not match its documented shape`,
         );
       }
       return { body, headers };
     }
-    throw this.statusError(status, headers, what);
+    throw this.statusError(status, headers, subject);
   }
 
   private statusError(
     status: number,
     headers: Record<string, string | string[] | undefined>,
-    what: string,
+    subject: string,
   ) {
     if (status === 404 || status === 410 || status === 451) {
+      // A listing's pages are 404 only when the account itself is missing.
       return new GitHubNotFoundError(
-        `GitHub has no such ${what === "repository" ? "repository" : "user"}`,
+        `GitHub has no ${subject.replace("repository list of", "user")}`,
       );
     }
     if (isRateLimited(status, headers)) {

@@ -57,7 +57,7 @@ export class RepositoryService {
     // The server's token may see private repositories; callers are anonymous, so a repository
     // they may not see is answered exactly like one that does not exist.
     if (!this.mayShow(accessOf(repository))) {
-      throw new GitHubNotFoundError("GitHub has no such repository");
+      throw new GitHubNotFoundError(`GitHub has no repository "${owner}/${name}"`);
     }
     if (save) {
       await this.options.store.saveRepository(

@@ -31,10 +31,17 @@ export const RepositoryListing = Type.Object(
   { description: "A user's repositories, from GitHub or from the local database" },
 );
 
+// Property order is answer order (the compiled serialiser follows the schema): the owner comes
+// right after the names, as in API.md.
+const { id, name, full_name, ...placeFields } = summaryFields;
+
 export const RepositoryDetails = Type.Object(
   {
-    ...summaryFields,
+    id,
+    name,
+    full_name,
     owner: Type.Object({ id: Type.Integer(), username: Type.String() }),
+    ...placeFields,
     watchers: Type.Integer({ description: "GitHub's subscribers_count: people watching" }),
     saved: Type.Boolean({ description: "Whether this answer was written to the database" }),
   },

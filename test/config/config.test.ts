@@ -1,0 +1,91 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../../src/config/config.js";
+
+describe("loadConfig", () => {
+  it("applies API.md's defaults", () => {
+    expect(loadConfig({})).toEqual({
+      port: 8000,
+      host: "0.0.0.0",
+      databaseUrl: undefined,
+      dataDir: "./data",
+      githubApiUrl: "https://api.github.com",
+      githubToken: undefined,
+      githubTimeoutMs: 10_000,
+      allowPrivateRepos: false,
+      logLevel: "info",
+      corsOrigins: [],
+      rateLimitPerMinute: 0,
+    });
+  });
+
+  it("reads every variable", () => {
+    const config = loadConfig({
+      PORT: "9000",
+      HOST: "127.0.0.1",
+      DATABASE_URL: "postgres://u:p@db:5432/app",
+      DATA_DIR: "/var/lib/app",
+      GITHUB_API_URL: "https://github.example.com/api/v3/",
+      GITHUB_TOKEN: "ghp_abc",
+      GITHUB_TIMEOUT_MS: "2500",
+      ALLOW_PRIVATE_REPOS: "YES",
+      LOG_LEVEL: "debug",
+      CORS_ORIGINS: "https://a.example, https://b.example/",
+      RATE_LIMIT_PER_MINUTE: "600",
+    });
+    expect(config).toMatchObject({
+      port: 9000,
+      host: "127.0.0.1",
+      databaseUrl: "postgres://u:p@db:5432/app",
+      dataDir: "/var/lib/app",
+      githubApiUrl: "https://github.example.com/api/v3",
+      githubToken: "ghp_abc",
+      githubTimeoutMs: 2500,
+      allowPrivateRepos: true,
+      logLevel: "debug",
+      corsOrigins: ["https://a.example", "https://b.example"],
+      rateLimitPerMinute: 600,
+    });
+  });
+
+  it.each([
+    ["PORT", "eighty"],
+    ["PORT", "70000"],
+    ["GITHUB_TIMEOUT_MS", "0"],
+    ["GITHUB_TIMEOUT_MS", "-5"],
+    ["ALLOW_PRIVATE_REPOS", "sometimes"],
+    ["LOG_LEVEL", "loud"],
+    ["DATABASE_URL", "mysql://x"],
+    ["DATABASE_URL", "not a url"],
+    ["GITHUB_API_URL", "ftp://example.com"],
+    ["GITHUB_TOKEN", "has space"],
+    ["CORS_ORIGINS", "not an origin"],
+    ["RATE_LIMIT_PER_MINUTE", "lots"],
+  ])("refuses %s=%s with a message naming the variable", (name, value) => {
+    let caught: unknown;
+    try {
+      loadConfig({ [name]: value });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect((caught as ConfigError).variable).toBe(name);
+    expect((caught as Error).message).toContain(name);
+  });
+
+  it("never repeats a database URL, which may hold a password, in its message", () => {
+    expect(() => loadConfig({ DATABASE_URL: "postgres//user:hunter2@db" })).toThrow(
+      /^Invalid configuration: DATABASE_URL is not a valid URL$/,
+    );
+  });
+
+  it("treats an empty value as unset", () => {
+    expect(loadConfig({ PORT: "", GITHUB_TOKEN: " " })).toMatchObject({
+      port: 8000,
+      githubToken: undefined,
+    });
+  });
+
+  it("accepts CORS_ORIGINS=*", () => {
+    expect(loadConfig({ CORS_ORIGINS: "*" }).corsOrigins).toEqual(["*"]);
+  });
+});

@@ -1,0 +1,204 @@
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { openDatabase } from "../../src/db/database.js";
+import { DatabaseUnavailableError } from "../../src/db/errors.js";
+import {
+  type OwnerRecord,
+  type RepositoryRecord,
+  RepositoryStore,
+} from "../../src/db/repository-store.js";
+import { byName } from "../../src/repositories/views.js";
+import { BACKENDS, openTestDatabase, queryRows, type TestDatabase } from "../helpers/databases.js";
+
+function owner(id: number, login: string): OwnerRecord {
+  return { id, login, type: "User", htmlUrl: `https://github.com/${login}` };
+}
+
+function repository(
+  id: number,
+  ownerLogin: string,
+  name: string,
+  overrides: Partial<RepositoryRecord> = {},
+): RepositoryRecord {
+  return {
+    id,
+    name,
+    fullName: `${ownerLogin}/${name}`,
+    htmlUrl: `https://github.com/${ownerLogin}/${name}`,
+    visibility: "public",
+    createdAt: new Date("2011-01-26T19:01:12Z"),
+    updatedAt: new Date("2011-01-26T19:14:43Z"),
+    size: 108,
+    stars: 80,
+    watchers: 42,
+    ...overrides,
+  };
+}
+
+describe.each(BACKENDS)("RepositoryStore on %s", (backend) => {
+  let test: TestDatabase;
+  let store: RepositoryStore;
+
+  beforeAll(async () => {
+    test = await openTestDatabase(backend);
+    store = new RepositoryStore(test.database.db);
+  });
+  afterAll(() => test.dispose());
+  beforeEach(async () => {
+    await test.database.db.execute(sql`truncate "repository", "user"`);
+  });
+
+  const count = async (table: "user" | "repository") => {
+    const [row] = await queryRows(
+      test.database,
+      sql.raw(`select count(*)::int as n from "${table}"`),
+    );
+    return row?.n;
+  };
+
+  it("creates exactly the tables user and repository, keyed by bigint, with the foreign key", async () => {
+    const tables = await queryRows(
+      test.database,
+      sql`select table_name from information_schema.tables where table_schema = 'public' order by table_name`,
+    );
+    expect(tables.map((row) => row.table_name)).toEqual(["repository", "user"]);
+    const keys = await queryRows(
+      test.database,
+      sql`
+      select c.table_name, c.column_name, c.data_type from information_schema.columns c
+      where c.table_schema = 'public' and c.column_name in ('id', 'user_id') order by 1, 2`,
+    );
+    expect(keys).toEqual([
+      { table_name: "repository", column_name: "id", data_type: "bigint" },
+      { table_name: "repository", column_name: "user_id", data_type: "bigint" },
+      { table_name: "user", column_name: "id", data_type: "bigint" },
+    ]);
+    const foreignKeys = await queryRows(
+      test.database,
+      sql`
+      select pg_get_constraintdef(oid) as definition from pg_constraint where contype = 'f'`,
+    );
+    expect(foreignKeys).toEqual([
+      { definition: 'FOREIGN KEY (user_id) REFERENCES "user"(id) ON DELETE CASCADE' },
+    ]);
+  });
+
+  it("keeps two owners' repositories of the same name apart", async () => {
+    await store.saveRepository(owner(1, "alice"), repository(10, "alice", "dotfiles"));
+    await store.saveRepository(owner(2, "bob"), repository(20, "bob", "dotfiles", { stars: 3 }));
+    expect(await count("repository")).toBe(2);
+    const alice = await store.findListing("alice");
+    const bob = await store.findListing("bob");
+    expect(alice?.repositories.map((r) => [r.id, r.fullName])).toEqual([[10, "alice/dotfiles"]]);
+    expect(bob?.repositories.map((r) => [r.id, r.fullName, r.stars])).toEqual([
+      [20, "bob/dotfiles", 3],
+    ]);
+  });
+
+  it("updates changed fields on a re-save instead of duplicating", async () => {
+    await store.saveRepository(owner(1, "alice"), repository(10, "alice", "tool"));
+    await store.saveRepository(
+      owner(1, "alice"),
+      repository(10, "alice", "tool-renamed", { stars: 81, watchers: 43, size: 200 }),
+    );
+    expect(await count("repository")).toBe(1);
+    expect(await count("user")).toBe(1);
+    const listing = await store.findListing("alice");
+    expect(listing?.repositories).toEqual([
+      repository(10, "alice", "tool-renamed", { stars: 81, watchers: 43, size: 200 }),
+    ]);
+  });
+
+  it("answers a login for the account that holds it now after a rename", async () => {
+    await store.saveRepository(owner(1, "alice"), repository(10, "alice", "old-account-repo"));
+    // Account 1 renamed itself; account 2 then took the login "alice".
+    await store.saveRepository(owner(2, "Alice"), repository(20, "Alice", "new-account-repo"));
+    const listing = await store.findListing("ALICE");
+    expect(listing?.user).toEqual({ id: 2, login: "Alice" });
+    expect(listing?.repositories.map((r) => r.id)).toEqual([20]);
+    // Nothing of the renamed account is lost; it reappears under its new login when seen again.
+    expect(await count("repository")).toBe(2);
+    await store.saveRepository(
+      owner(1, "alice-renamed"),
+      repository(10, "alice-renamed", "old-account-repo"),
+    );
+    expect((await store.findListing("alice-renamed"))?.repositories.map((r) => r.id)).toEqual([10]);
+    expect((await store.findListing("alice"))?.user.id).toBe(2);
+  });
+
+  it("looks logins up case-insensitively and keeps GitHub's spelling", async () => {
+    await store.saveRepository(owner(1, "OctoCat"), repository(10, "OctoCat", "x"));
+    expect((await store.findListing("octocat"))?.user).toEqual({ id: 1, login: "OctoCat" });
+    expect(await store.findListing("nobody")).toBeUndefined();
+  });
+
+  it("lists an owner whose repositories all moved away as an empty list", async () => {
+    await store.saveRepository(owner(1, "alice"), repository(10, "alice", "moving"));
+    await store.saveRepository(owner(2, "bob"), repository(10, "bob", "moving"));
+    expect(await store.findListing("alice")).toEqual({
+      user: { id: 1, login: "alice" },
+      repositories: [],
+    });
+    expect((await store.findListing("bob"))?.repositories.map((r) => r.id)).toEqual([10]);
+  });
+
+  it("replaces a saved repository whose name now belongs to a newer repository", async () => {
+    await store.saveRepository(owner(1, "alice"), repository(10, "alice", "Project"));
+    await store.saveRepository(owner(1, "alice"), repository(11, "alice", "project"));
+    const listing = await store.findListing("alice");
+    expect(listing?.repositories.map((r) => [r.id, r.name])).toEqual([[11, "project"]]);
+  });
+
+  it("sorts by name case-insensitively, in the same order as the GitHub listing", async () => {
+    const names = ["zeta", "Alpha", "beta", "_under", "a.b", "a-b", "a_b", "A1", "Beta2", "-x"];
+    for (const [index, name] of names.entries()) {
+      await store.saveRepository(owner(1, "alice"), repository(100 + index, "alice", name));
+    }
+    const listed = (await store.findListing("alice"))?.repositories.map((r) => r.name);
+    expect(listed).toEqual(
+      names
+        .map((name) => ({ name }))
+        .sort(byName)
+        .map((r) => r.name),
+    );
+  });
+
+  it("ends 50 concurrent saves of one repository in one row", async () => {
+    await Promise.all(
+      Array.from({ length: 50 }, (_, index) =>
+        store.saveRepository(owner(7, "racer"), repository(70, "racer", "race", { stars: index })),
+      ),
+    );
+    expect(await count("repository")).toBe(1);
+    expect(await count("user")).toBe(1);
+    const stars = (await store.findListing("racer"))?.repositories[0]?.stars;
+    expect(stars).toBeGreaterThanOrEqual(0);
+    expect(stars).toBeLessThan(50);
+  });
+
+  it("stores the timestamps GitHub gave, to the second", async () => {
+    await store.saveRepository(owner(1, "alice"), repository(10, "alice", "t"));
+    const [saved] = (await store.findListing("alice"))?.repositories ?? [];
+    expect(saved?.createdAt?.toISOString()).toBe("2011-01-26T19:01:12.000Z");
+  });
+});
+
+describe("RepositoryStore when Postgres is unreachable", () => {
+  it("reports DatabaseUnavailableError for reads and writes", async () => {
+    // Port 9 (discard) is closed on loopback, so every connection is refused at once.
+    const database = openDatabase({
+      url: "postgres://postgres@127.0.0.1:9/none",
+      timeoutMs: 1_000,
+    });
+    const store = new RepositoryStore(database.db);
+    try {
+      await expect(store.findListing("alice")).rejects.toBeInstanceOf(DatabaseUnavailableError);
+      await expect(
+        store.saveRepository(owner(1, "alice"), repository(10, "alice", "x")),
+      ).rejects.toBeInstanceOf(DatabaseUnavailableError);
+      await expect(database.ping()).rejects.toThrow();
+    } finally {
+      await database.close();
+    }
+  });
+});

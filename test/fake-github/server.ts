@@ -1,0 +1,465 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import {
+  type BodyContext,
+  fullRepositoryBody,
+  minimalRepositoryBody,
+  movedPermanentlyBody,
+  notFoundBody,
+  publicUserBody,
+  rateLimitedBody,
+  secondaryRateLimitedBody,
+  serverErrorBody,
+} from "./bodies.js";
+import { FaultInjector } from "./faults.js";
+import {
+  etagFor,
+  githubHeaders,
+  type HeaderList,
+  isNotModified,
+  JSON_CONTENT_TYPE,
+  paginationLink,
+  RequestIds,
+  rateLimitHeaders,
+  validatorHeaders,
+} from "./headers.js";
+import { SeededRandom } from "./random.js";
+import { RateLimiter } from "./rate-limit.js";
+import { FakeStore, type RepoRecord, type UserRecord } from "./store.js";
+import type {
+  FakeRepoHandle,
+  FakeRepoInit,
+  FakeUserHandle,
+  FakeUserInit,
+  FaultSpec,
+  RecordedRequest,
+} from "./types.js";
+
+export type {
+  FakeRepoHandle,
+  FakeRepoInit,
+  FakeUserHandle,
+  FakeUserInit,
+  FaultKind,
+  FaultSpec,
+  RecordedRequest,
+} from "./types.js";
+
+interface Answer {
+  status: number;
+  headers: HeaderList;
+  /** Undefined for answers without a body (304). */
+  body?: string;
+}
+
+/** What a route found, before conditional requests and rate limiting are applied. */
+type Resource =
+  | { kind: "json"; body: unknown; lastModified?: string; link?: string }
+  | { kind: "moved"; location: string }
+  | { kind: "not-found" };
+
+const NOT_FOUND: Resource = { kind: "not-found" };
+const DEFAULT_PER_PAGE = 30;
+const MAX_PER_PAGE = 100;
+const DEFAULT_RETRY_AFTER_SECONDS = 60;
+
+function isVisible(repo: RepoRecord, ctx: BodyContext): boolean {
+  return ctx.authenticated || (!repo.private && repo.visibility === "public");
+}
+
+function positiveInt(value: string | null): number | undefined {
+  if (value === null || !/^\d+$/.test(value)) return undefined;
+  const parsed = Number(value);
+  return parsed >= 1 ? parsed : undefined;
+}
+
+/**
+ * GitHub's listing order: `sort` (default full_name) and `direction` (default asc for
+ * full_name, desc otherwise). Names compare case-insensitively, as the 2017 recording shows.
+ */
+function sortRepositories(repos: RepoRecord[], owner: UserRecord, query: URLSearchParams) {
+  const sort = query.get("sort") ?? "full_name";
+  const dateKey = ({ created: "created_at", updated: "updated_at", pushed: "pushed_at" } as const)[
+    sort as "created" | "updated" | "pushed"
+  ];
+  const direction = query.get("direction") ?? (dateKey ? "desc" : "asc");
+  const sign = direction === "desc" ? -1 : 1;
+  const byName = (a: RepoRecord, b: RepoRecord) =>
+    `${owner.login}/${a.name}`
+      .toLowerCase()
+      .localeCompare(`${owner.login}/${b.name}`.toLowerCase(), "en");
+  const compare = dateKey
+    ? (a: RepoRecord, b: RepoRecord) =>
+        Date.parse(a[dateKey]) - Date.parse(b[dateKey]) || byName(a, b)
+    : byName;
+  return repos.sort((a, b) => sign * compare(a, b) || a.id - b.id);
+}
+
+/**
+ * A fake api.github.com on 127.0.0.1 for GET /users/{u}, /users/{u}/repos, /user/{id}/repos,
+ * /repos/{o}/{r} and /repositories/{id}, with GitHub's headers, ETags and 304s, pagination
+ * links, 301s for moved repositories, the primary rate limit, and injectable faults.
+ */
+export class FakeGitHub {
+  readonly url: string;
+  /** Delay before each answer, in milliseconds; may be changed at any time. */
+  latencyMs: number;
+  /** Every request received, in arrival order; `status` is filled in once answered. */
+  readonly requests: RecordedRequest[] = [];
+
+  private readonly store: FakeStore;
+  private readonly faults: FaultInjector;
+  private readonly rateLimiter = new RateLimiter();
+  private readonly pendingAnswers = new Set<NodeJS.Timeout>();
+  private readonly requestIds: RequestIds;
+  private closed = false;
+
+  private constructor(
+    private readonly server: Server,
+    url: string,
+    options: { latencyMs?: number; seed?: number },
+  ) {
+    const seed = options.seed ?? 1;
+    this.url = url;
+    this.latencyMs = options.latencyMs ?? 0;
+    // Separate streams, so that injecting faults or sending requests never changes the data.
+    this.store = new FakeStore(new SeededRandom(seed));
+    this.faults = new FaultInjector(new SeededRandom(seed ^ 0x5bd1e995));
+    this.requestIds = new RequestIds(new SeededRandom(seed ^ 0x27d4eb2f));
+    server.on("request", (req: IncomingMessage, res: ServerResponse) => this.receive(req, res));
+  }
+
+  static async start(options: { latencyMs?: number; seed?: number } = {}): Promise<FakeGitHub> {
+    const server = createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(0, "127.0.0.1", () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+    const { port } = server.address() as AddressInfo;
+    return new FakeGitHub(server, `http://127.0.0.1:${port}`, options);
+  }
+
+  addUser(init: FakeUserInit): FakeUserHandle {
+    const user = this.store.addUser(init);
+    return { id: user.id, login: user.login };
+  }
+
+  addRepo(ownerLogin: string, init: FakeRepoInit): FakeRepoHandle {
+    return this.repoHandle(this.store.addRepo(ownerLogin, init));
+  }
+
+  /** Changes what GitHub would answer (so the ETag changes) and moves updated_at forward. */
+  updateRepo(ownerLogin: string, name: string, patch: Partial<FakeRepoInit>): void {
+    this.store.updateRepo(ownerLogin, name, patch);
+  }
+
+  /** The old name then answers 301 to /repositories/{id}. */
+  renameRepo(ownerLogin: string, oldName: string, newName: string): void {
+    this.store.renameRepo(ownerLogin, oldName, newName);
+  }
+
+  /** The old full name then answers 301 to /repositories/{id}. */
+  transferRepo(ownerLogin: string, name: string, newOwnerLogin: string): void {
+    this.store.transferRepo(ownerLogin, name, newOwnerLogin);
+  }
+
+  /** The old login then answers 404 (until addUser takes it); old repository paths answer 301. */
+  renameUser(oldLogin: string, newLogin: string): void {
+    this.store.renameUser(oldLogin, newLogin);
+  }
+
+  deleteRepo(ownerLogin: string, name: string): void {
+    this.store.deleteRepo(ownerLogin, name);
+  }
+
+  injectFault(spec: FaultSpec): void {
+    this.faults.add(spec);
+  }
+
+  clearFaults(): void {
+    this.faults.clear();
+  }
+
+  /**
+   * Sets what remains of the anonymous and the authenticated window (capped at 60 and 5000).
+   * Without `resetEpochSeconds` the current reset time stays; a reset time in the past makes
+   * the next request start a fresh window, as on GitHub.
+   */
+  setRateLimit(remaining: number, resetEpochSeconds?: number): void {
+    this.rateLimiter.set(remaining, resetEpochSeconds);
+  }
+
+  resetRequests(): void {
+    this.requests.length = 0;
+  }
+
+  /** Stops listening and ends every connection, hung ones included. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const timer of this.pendingAnswers) clearTimeout(timer);
+    this.pendingAnswers.clear();
+    const stopped = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeAllConnections();
+    await stopped;
+  }
+
+  private repoHandle(repo: RepoRecord): FakeRepoHandle {
+    const owner = this.store.userById(repo.ownerId);
+    return { id: repo.id, name: repo.name, full_name: `${owner?.login}/${repo.name}` };
+  }
+
+  private receive(req: IncomingMessage, res: ServerResponse): void {
+    const record: RecordedRequest = {
+      method: req.method ?? "GET",
+      path: req.url ?? "/",
+      headers: { ...req.headers },
+      status: 0,
+    };
+    this.requests.push(record);
+    req.resume(); // GET bodies are ignored, but must be read for the connection to be reused
+    if (this.latencyMs <= 0) {
+      this.respond(req, res, record);
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.pendingAnswers.delete(timer);
+      this.respond(req, res, record);
+    }, this.latencyMs);
+    this.pendingAnswers.add(timer);
+  }
+
+  private respond(req: IncomingMessage, res: ServerResponse, record: RecordedRequest): void {
+    if (this.closed || res.destroyed) return;
+    try {
+      // Concatenated rather than resolved, so that a path like `//x` stays a path.
+      const url = new URL(`${this.url}${record.path}`);
+      const fault = this.faults.take(url.pathname);
+      if (fault) this.answerFault(fault, req, res, record, url);
+      else this.send(res, record, this.answer(req, url));
+    } catch (error) {
+      // A bug in the fake must fail the test loudly, not look like a hang.
+      this.send(res, record, {
+        status: 500,
+        headers: [["Content-Type", JSON_CONTENT_TYPE]],
+        body: JSON.stringify({ message: `FakeGitHub failed: ${String(error)}` }),
+      });
+    }
+  }
+
+  private answer(req: IncomingMessage, url: URL): Answer {
+    const ctx: BodyContext = {
+      apiBase: this.url,
+      authenticated: Boolean(req.headers.authorization),
+    };
+    const bucket = this.rateLimiter.bucket(ctx.authenticated);
+    const common = { bucket, requestId: this.requestIds.next(), accept: req.headers.accept };
+    if (bucket.remaining <= 0) {
+      return {
+        status: 403,
+        headers: githubHeaders({ ...common, json: true }),
+        body: JSON.stringify(rateLimitedBody(ctx.authenticated)),
+      };
+    }
+    const resource =
+      req.method === "GET" || req.method === "HEAD" ? this.resolve(url, ctx) : NOT_FOUND;
+    if (resource.kind === "json") {
+      const body = JSON.stringify(resource.body);
+      const etag = etagFor(body);
+      const validators = validatorHeaders(ctx.authenticated, etag, resource.lastModified);
+      if (isNotModified(req.headers, etag, resource.lastModified)) {
+        // A 304 is free: GitHub does not count it against the rate limit (Branch_latest_sha).
+        const { accept: _, ...withoutMediaType } = common;
+        return { status: 304, headers: githubHeaders({ ...withoutMediaType, validators }) };
+      }
+      bucket.remaining--;
+      return {
+        status: 200,
+        headers: githubHeaders({ ...common, json: true, validators, link: resource.link }),
+        body,
+      };
+    }
+    bucket.remaining--;
+    if (resource.kind === "moved") {
+      return {
+        status: 301,
+        headers: githubHeaders({ ...common, json: true, location: resource.location }),
+        body: JSON.stringify(movedPermanentlyBody(resource.location)),
+      };
+    }
+    return {
+      status: 404,
+      headers: githubHeaders({ ...common, json: true }),
+      body: JSON.stringify(notFoundBody()),
+    };
+  }
+
+  private resolve(url: URL, ctx: BodyContext): Resource {
+    let segments: string[];
+    try {
+      segments = url.pathname.split("/").slice(1).map(decodeURIComponent);
+    } catch {
+      return NOT_FOUND;
+    }
+    const [root, first, second, ...rest] = segments;
+    if (rest.length > 0 || first === undefined) return NOT_FOUND;
+    if (root === "users" && second === undefined) return this.userResource(first, ctx);
+    if (root === "users" && second === "repos") {
+      const user = this.store.userByLogin(first);
+      return user ? this.listingResource(user, url, ctx) : NOT_FOUND;
+    }
+    if (root === "user" && second === "repos") {
+      const user = /^\d+$/.test(first) ? this.store.userById(Number(first)) : undefined;
+      return user ? this.listingResource(user, url, ctx) : NOT_FOUND;
+    }
+    if (root === "repos" && second !== undefined) return this.repoResource(first, second, ctx);
+    if (root === "repositories" && second === undefined && /^\d+$/.test(first)) {
+      const found = this.store.repoById(Number(first));
+      return found ? this.fullRepository(found.repo, found.owner, ctx) : NOT_FOUND;
+    }
+    return NOT_FOUND;
+  }
+
+  private userResource(login: string, ctx: BodyContext): Resource {
+    const user = this.store.userByLogin(login);
+    if (!user) return NOT_FOUND;
+    const publicRepos = this.store
+      .reposOf(user.id)
+      .filter((repo) => isVisible(repo, { ...ctx, authenticated: false })).length;
+    return {
+      kind: "json",
+      body: publicUserBody(ctx, user, publicRepos),
+      lastModified: user.updated_at,
+    };
+  }
+
+  private listingResource(owner: UserRecord, url: URL, ctx: BodyContext): Resource {
+    const query = url.searchParams;
+    const perPage = Math.min(MAX_PER_PAGE, positiveInt(query.get("per_page")) ?? DEFAULT_PER_PAGE);
+    const page = positiveInt(query.get("page")) ?? 1;
+    // Only owned repositories exist here, so "member" (owned by others) is always empty.
+    const repos =
+      query.get("type") === "member"
+        ? []
+        : this.store.reposOf(owner.id).filter((repo) => isVisible(repo, ctx));
+    sortRepositories(repos, owner, query);
+    const lastPage = Math.max(1, Math.ceil(repos.length / perPage));
+    const items = repos
+      .slice((page - 1) * perPage, page * perPage)
+      .map((repo) => minimalRepositoryBody(ctx, repo, owner));
+    // GitHub's page links name the account by id, so they survive a rename mid-pagination.
+    const link = paginationLink(`${this.url}/user/${owner.id}/repos`, query, page, lastPage);
+    return { kind: "json", body: items, ...(link ? { link } : {}) };
+  }
+
+  private repoResource(ownerLogin: string, name: string, ctx: BodyContext): Resource {
+    const found = this.store.repoByFullName(ownerLogin, name);
+    if (found === undefined) return NOT_FOUND;
+    if (found.kind === "found") return this.fullRepository(found.repo, found.owner, ctx);
+    const moved = this.store.repoById(found.repoId);
+    // A private repository's old name must not reveal that it exists.
+    if (!moved || !isVisible(moved.repo, ctx)) return NOT_FOUND;
+    return { kind: "moved", location: `${this.url}/repositories/${found.repoId}` };
+  }
+
+  private fullRepository(repo: RepoRecord, owner: UserRecord, ctx: BodyContext): Resource {
+    if (!isVisible(repo, ctx)) return NOT_FOUND;
+    return {
+      kind: "json",
+      body: fullRepositoryBody(ctx, repo, owner),
+      lastModified: repo.updated_at,
+    };
+  }
+
+  private answerFault(
+    fault: FaultSpec,
+    req: IncomingMessage,
+    res: ServerResponse,
+    record: RecordedRequest,
+    url: URL,
+  ): void {
+    const authenticated = Boolean(req.headers.authorization);
+    const requestId = this.requestIds.next();
+    const json = (status: number, body: unknown, extra: HeaderList = []): Answer => ({
+      status,
+      headers: [
+        ["Server", "GitHub.com"],
+        ["Content-Type", JSON_CONTENT_TYPE],
+        ...extra,
+        ["X-GitHub-Request-Id", requestId],
+      ],
+      body: typeof body === "string" ? body : JSON.stringify(body),
+    });
+    switch (fault.kind) {
+      case "hang":
+        return; // close() ends the connection
+      case "reset":
+        req.socket.destroy();
+        return;
+      case "truncated":
+        this.sendTruncated(res, record, this.answer(req, url));
+        return;
+      case "5xx-once":
+      case "5xx-always":
+        this.send(res, record, json(fault.status ?? 502, serverErrorBody()));
+        return;
+      case "malformed": {
+        // Uncacheable on purpose: a client cache must not keep serving it after clearFaults().
+        const bucket = this.rateLimiter.bucket(authenticated);
+        if (bucket.remaining > 0) bucket.remaining--;
+        const body = fault.body ?? '{"id": 1, "name": "malformed", "owner": {"login": ';
+        this.send(res, record, json(200, body, rateLimitHeaders(bucket)));
+        return;
+      }
+      case "rate-limit": {
+        const bucket = this.rateLimiter.bucket(authenticated);
+        const reset =
+          fault.retryAfterSeconds !== undefined
+            ? Math.floor(Date.now() / 1000) + fault.retryAfterSeconds
+            : bucket.reset;
+        const exhausted = { ...bucket, remaining: 0, reset };
+        const status = fault.status ?? 403;
+        this.send(
+          res,
+          record,
+          json(status, rateLimitedBody(authenticated), rateLimitHeaders(exhausted)),
+        );
+        return;
+      }
+      case "secondary-rate-limit": {
+        const bucket = this.rateLimiter.bucket(authenticated);
+        const retryAfter = String(fault.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS);
+        const headers: HeaderList = [["Retry-After", retryAfter], ...rateLimitHeaders(bucket)];
+        const body = secondaryRateLimitedBody(requestId);
+        this.send(res, record, json(fault.status ?? 403, body, headers));
+        return;
+      }
+      case "redirect-loop": {
+        const location = `${this.url}${record.path}`;
+        this.send(res, record, json(301, movedPermanentlyBody(location), [["Location", location]]));
+        return;
+      }
+    }
+  }
+
+  private send(res: ServerResponse, record: RecordedRequest, answer: Answer): void {
+    record.status = answer.status;
+    const headers = answer.headers.flat();
+    if (answer.body !== undefined) {
+      headers.push("Content-Length", String(Buffer.byteLength(answer.body)));
+    }
+    res.writeHead(answer.status, headers);
+    res.end(answer.body);
+  }
+
+  /** Declares the whole body, sends half of it, then drops the connection. */
+  private sendTruncated(res: ServerResponse, record: RecordedRequest, answer: Answer): void {
+    record.status = answer.status;
+    const body = Buffer.from(answer.body ?? "");
+    const declared = Math.max(body.length, 1);
+    res.writeHead(answer.status, [...answer.headers.flat(), "Content-Length", String(declared)]);
+    res.write(body.subarray(0, Math.floor(body.length / 2)), () => res.socket?.destroy());
+  }
+}

@@ -1,0 +1,219 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { GitHubClient } from "../../src/github/client.js";
+import { createGitHubDispatcher } from "../../src/github/dispatcher.js";
+import {
+  GitHubBadGatewayError,
+  GitHubNotFoundError,
+  GitHubRateLimitError,
+  GitHubTimeoutError,
+} from "../../src/github/errors.js";
+import { FakeGitHub } from "../fake-github/server.js";
+
+describe("GitHubClient against the fake GitHub", () => {
+  let fake: FakeGitHub;
+  let dispatcher: ReturnType<typeof createGitHubDispatcher>;
+  let client: GitHubClient;
+
+  const makeClient = (timeoutMs = 1_000, token?: string) =>
+    new GitHubClient({ baseUrl: fake.url, token, timeoutMs, dispatcher });
+
+  beforeAll(async () => {
+    fake = await FakeGitHub.start();
+    fake.addUser({ login: "thousand", id: 1000, repoCount: 1000 });
+    fake.addUser({ login: "octocat", id: 1 });
+    fake.addRepo("octocat", { name: "Hello-World", id: 10 });
+  });
+  afterAll(() => fake.close());
+  beforeEach(() => {
+    dispatcher = createGitHubDispatcher({ timeoutMs: 1_000, retryBaseDelayMs: 10 });
+    client = makeClient();
+    fake.clearFaults();
+    fake.resetRequests();
+    fake.latencyMs = 0;
+  });
+  afterEach(() => dispatcher.close());
+
+  it("fetches all ten pages of a 1,000-repository user, 100 at a time", async () => {
+    const { user, repositories } = await client.listRepositories("thousand");
+    expect(user).toMatchObject({ id: 1000, login: "thousand" });
+    expect(repositories).toHaveLength(1000);
+    expect(new Set(repositories.map((r) => r.id)).size).toBe(1000);
+    const pages = fake.requests.filter((r) => r.path.includes("/repos"));
+    expect(pages).toHaveLength(10);
+    expect(
+      pages.every((r) => new URL(r.path, fake.url).searchParams.get("per_page") === "100"),
+    ).toBe(true);
+  });
+
+  it("sends the account and the first page together, then the other pages at most 8 at a time", async () => {
+    fake.latencyMs = 400;
+    const listing = client.listRepositories("thousand");
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Both first requests are in before either is answered.
+    expect(fake.requests.map((r) => r.path.split("?")[0]).sort()).toEqual([
+      "/users/thousand",
+      "/users/thousand/repos",
+    ]);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    // The first page has been answered (400 ms); pages 2 to 9 are now in flight, page 10 waits.
+    expect(fake.requests).toHaveLength(2 + 8);
+    await listing;
+    expect(fake.requests).toHaveLength(2 + 9);
+  });
+
+  it("answers a user with no repositories with an empty list", async () => {
+    fake.addUser({ login: "nothing", id: 2 });
+    expect((await client.listRepositories("nothing")).repositories).toEqual([]);
+  });
+
+  it("follows a 301 for a renamed repository", async () => {
+    fake.addRepo("octocat", { name: "old-name", id: 11 });
+    fake.renameRepo("octocat", "old-name", "new-name");
+    const repository = await client.getRepository("octocat", "old-name");
+    expect(repository).toMatchObject({ id: 11, name: "new-name" });
+    expect(fake.requests.map((r) => r.status)).toEqual([301, 200]);
+  });
+
+  it("follows a 301 for a transferred repository", async () => {
+    fake.addUser({ login: "receiver", id: 3 });
+    fake.addRepo("octocat", { name: "given", id: 12 });
+    fake.transferRepo("octocat", "given", "receiver");
+    expect(await client.getRepository("octocat", "given")).toMatchObject({
+      id: 12,
+      full_name: "receiver/given",
+      owner: { login: "receiver" },
+    });
+  });
+
+  it("raises GitHubNotFoundError for 404s", async () => {
+    await expect(client.getRepository("octocat", "missing")).rejects.toBeInstanceOf(
+      GitHubNotFoundError,
+    );
+    await expect(client.listRepositories("ghost")).rejects.toBeInstanceOf(GitHubNotFoundError);
+  });
+
+  it("retries a connection reset and a 5xx, at most twice", async () => {
+    fake.injectFault({ kind: "reset", path: "/users/octocat", times: 1 });
+    expect(await client.getUser("octocat")).toMatchObject({ id: 1 });
+    fake.injectFault({ kind: "5xx-always", path: "/repos/octocat/Hello-World" });
+    await expect(client.getRepository("octocat", "Hello-World")).rejects.toBeInstanceOf(
+      GitHubBadGatewayError,
+    );
+    expect(fake.requests.filter((r) => r.path === "/repos/octocat/Hello-World")).toHaveLength(3);
+  });
+
+  it("does not retry a 404 or a rate limit", async () => {
+    fake.injectFault({ kind: "rate-limit", path: "/users/octocat" });
+    await expect(client.getUser("octocat")).rejects.toBeInstanceOf(GitHubRateLimitError);
+    await expect(client.getUser("ghost")).rejects.toBeInstanceOf(GitHubNotFoundError);
+    expect(fake.requests).toHaveLength(2);
+  });
+
+  it("gives up on a hanging request after the timeout", async () => {
+    fake.injectFault({ kind: "hang", path: "/users/octocat" });
+    const started = Date.now();
+    await expect(makeClient(300).getUser("octocat")).rejects.toBeInstanceOf(GitHubTimeoutError);
+    expect(Date.now() - started).toBeLessThan(1_500);
+  });
+
+  it("reports the seconds until the primary rate limit resets", async () => {
+    fake.setRateLimit(0, Math.floor(Date.now() / 1000) + 30);
+    const error = await client.getUser("octocat").catch((caught: unknown) => caught);
+    fake.setRateLimit(5000);
+    expect(error).toBeInstanceOf(GitHubRateLimitError);
+    expect((error as GitHubRateLimitError).retryAfterSeconds).toBeGreaterThanOrEqual(29);
+    expect((error as GitHubRateLimitError).retryAfterSeconds).toBeLessThanOrEqual(31);
+  });
+
+  it("reports GitHub's Retry-After for a secondary rate limit", async () => {
+    fake.injectFault({ kind: "secondary-rate-limit", retryAfterSeconds: 17 });
+    const error = await client.getUser("octocat").catch((caught: unknown) => caught);
+    expect((error as GitHubRateLimitError).retryAfterSeconds).toBe(17);
+  });
+
+  it("rejects malformed, truncated and looping answers as bad gateway", async () => {
+    fake.injectFault({ kind: "malformed", path: "/users/octocat", times: 1 });
+    await expect(client.getUser("octocat")).rejects.toBeInstanceOf(GitHubBadGatewayError);
+    fake.injectFault({ kind: "truncated", path: "/repos/octocat/Hello-World" });
+    await expect(client.getRepository("octocat", "Hello-World")).rejects.toBeInstanceOf(
+      GitHubBadGatewayError,
+    );
+    fake.clearFaults();
+    fake.injectFault({ kind: "redirect-loop", path: "/repos/octocat/Hello-World" });
+    await expect(client.getRepository("octocat", "Hello-World")).rejects.toBeInstanceOf(
+      GitHubBadGatewayError,
+    );
+  });
+
+  it("answers a repeated request from its cache within GitHub's max-age", async () => {
+    await client.getRepository("octocat", "Hello-World");
+    await client.getRepository("octocat", "Hello-World");
+    await client.getRepository("octocat", "Hello-World");
+    expect(fake.requests.filter((r) => r.path === "/repos/octocat/Hello-World")).toHaveLength(1);
+  });
+
+  it("revalidates a stale answer with If-None-Match and reuses the stored body on 304", async () => {
+    const first = await client.getRepository("octocat", "Hello-World");
+    // Only Date is faked: GitHub's max-age=60 runs out while sockets and timers stay real.
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      vi.setSystemTime(Date.now() + 61_000);
+      expect(await client.getRepository("octocat", "Hello-World")).toEqual(first);
+    } finally {
+      vi.useRealTimers();
+    }
+    const hits = fake.requests.filter((r) => r.path === "/repos/octocat/Hello-World");
+    expect(hits.map((r) => r.status)).toEqual([200, 304]);
+    expect(hits[1]?.headers["if-none-match"]).toMatch(/^W\/"[0-9a-f]{64}"$/);
+  });
+
+  it("keeps cached answers apart per token", async () => {
+    await makeClient(1_000, "token-a").getUser("octocat");
+    await makeClient(1_000, "token-b").getUser("octocat");
+    await makeClient(1_000, "token-a").getUser("octocat");
+    expect(fake.requests.map((r) => r.headers.authorization)).toEqual([
+      "Bearer token-a",
+      "Bearer token-b",
+    ]);
+  });
+
+  it("shares one upstream call between identical requests in flight", async () => {
+    fake.latencyMs = 100;
+    const results = await Promise.all(Array.from({ length: 20 }, () => client.getUser("octocat")));
+    expect(new Set(results.map((user) => user.id))).toEqual(new Set([1]));
+    expect(fake.requests).toHaveLength(1);
+  });
+
+  it("sends the token as a Bearer credential", async () => {
+    await makeClient(1_000, "ghp_secret").getUser("octocat");
+    expect(fake.requests[0]?.headers.authorization).toBe("Bearer ghp_secret");
+    expect(fake.requests[0]?.headers.accept).toBe("application/vnd.github+json");
+  });
+
+  it("refuses a pagination link that leaves the configured API", async () => {
+    // A rel="last" on another origin must never receive the token: a stand-in GitHub sends one.
+    const server = createServer((request, response) => {
+      response.setHeader("content-type", "application/json; charset=utf-8");
+      if (request.url === "/users/x") {
+        response.end(JSON.stringify({ id: 1, login: "x" }));
+        return;
+      }
+      response.setHeader("link", '<http://203.0.113.1/user/1/repos?page=2>; rel="last"');
+      response.end("[]");
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    const stray = new GitHubClient({
+      baseUrl: `http://127.0.0.1:${port}`,
+      timeoutMs: 1_000,
+      dispatcher,
+    });
+    try {
+      await expect(stray.listRepositories("x")).rejects.toThrow(/outside its API/);
+    } finally {
+      server.close();
+    }
+  });
+});

@@ -1,0 +1,22 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    exclude: ["test/contract/**", "node_modules/**"],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    // Test files share two cores with PGlite and the fake servers; more workers only contend.
+    maxWorkers: 2,
+    // The JSON report lets .ci/run print a one-line count of what ran.
+    reporters: ["default", ["json", { outputFile: "test-results/unit.json" }]],
+    coverage: {
+      provider: "v8",
+      include: ["src/**/*.ts"],
+      // The entry points only wire real parts together and are exercised by the smoke run.
+      exclude: ["src/server.ts", "src/db/migrate-cli.ts"],
+      reporter: ["text-summary", "text"],
+      thresholds: { lines: 90, branches: 85 },
+    },
+  },
+});
