@@ -16,7 +16,7 @@ describe("GitHubClient against the fake GitHub", () => {
   let dispatcher: ReturnType<typeof createGitHubDispatcher>;
   let client: GitHubClient;
 
-  const makeClient = (timeoutMs = 1_000, token?: string) =>
+  const makeClient = (timeoutMs = 5_000, token?: string) =>
     new GitHubClient({ baseUrl: fake.url, token, timeoutMs, dispatcher });
 
   beforeAll(async () => {
@@ -27,7 +27,7 @@ describe("GitHubClient against the fake GitHub", () => {
   });
   afterAll(() => fake.close());
   beforeEach(() => {
-    dispatcher = createGitHubDispatcher({ timeoutMs: 1_000, retryBaseDelayMs: 10 });
+    dispatcher = createGitHubDispatcher({ timeoutMs: 5_000, retryBaseDelayMs: 10 });
     client = makeClient();
     fake.clearFaults();
     fake.resetRequests();
@@ -48,18 +48,31 @@ describe("GitHubClient against the fake GitHub", () => {
   });
 
   it("sends the account and the first page together, then the other pages at most 8 at a time", async () => {
-    fake.latencyMs = 400;
-    const listing = client.listRepositories("thousand");
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    // Both first requests are in before either is answered.
-    expect(fake.requests.map((r) => r.path.split("?")[0]).sort()).toEqual([
-      "/users/thousand",
-      "/users/thousand/repos",
-    ]);
-    await new Promise((resolve) => setTimeout(resolve, 400));
-    // The first page has been answered (400 ms); pages 2 to 9 are now in flight, page 10 waits.
-    expect(fake.requests).toHaveLength(2 + 8);
-    await listing;
+    fake.latencyMs = 300;
+    // The fake records a request on arrival with status 0 and fills the status in on answering,
+    // so sampling the recorded requests shows what is in flight at each moment.
+    const inFlight = () => fake.requests.filter((r) => r.status === 0);
+    let firstTwoTogether = false;
+    let mostPagesInFlight = 0;
+    const sampler = setInterval(() => {
+      const pending = inFlight();
+      if (pending.length === 2 && fake.requests.length === 2) firstTwoTogether = true;
+      const pages = pending.filter((r) => /[?&]page=\d/.test(r.path)).length;
+      mostPagesInFlight = Math.max(mostPagesInFlight, pages);
+    }, 5);
+    try {
+      await makeClient(10_000).listRepositories("thousand");
+    } finally {
+      clearInterval(sampler);
+    }
+    expect(firstTwoTogether).toBe(true);
+    expect(
+      fake.requests
+        .slice(0, 2)
+        .map((r) => r.path.split("?")[0])
+        .sort(),
+    ).toEqual(["/users/thousand", "/users/thousand/repos"]);
+    expect(mostPagesInFlight).toBe(8);
     expect(fake.requests).toHaveLength(2 + 9);
   });
 

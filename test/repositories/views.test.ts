@@ -1,0 +1,66 @@
+import { describe, expect, it } from "vitest";
+import type { GitHubRepository } from "../../src/github/schemas.js";
+import {
+  accessOf,
+  byName,
+  detailsFromGitHub,
+  recordFromGitHub,
+  summaryFromGitHub,
+  summaryFromRecord,
+} from "../../src/repositories/views.js";
+
+const sparse: GitHubRepository = {
+  id: 1,
+  name: "bare",
+  full_name: "someone/bare",
+  owner: { id: 2, login: "someone" },
+  html_url: "https://github.com/someone/bare",
+  private: false,
+  created_at: null,
+  updated_at: null,
+};
+
+describe("repository views", () => {
+  it("reads access from visibility, or from private when an old answer lacks it", () => {
+    expect(accessOf({ visibility: "internal", private: true })).toBe("internal");
+    expect(accessOf({ private: true })).toBe("private");
+    expect(accessOf({ private: false })).toBe("public");
+  });
+
+  it("fills counts GitHub left out with 0 and keeps missing dates null", () => {
+    expect(summaryFromGitHub(sparse)).toEqual({
+      id: 1,
+      name: "bare",
+      full_name: "someone/bare",
+      url: "https://github.com/someone/bare",
+      access: "public",
+      created_at: null,
+      updated_at: null,
+      size: 0,
+      stars: 0,
+    });
+    expect(detailsFromGitHub(sparse, false)).toMatchObject({ watchers: 0, saved: false });
+  });
+
+  it("round-trips a repository through its database record unchanged", () => {
+    const full = {
+      ...sparse,
+      created_at: "2011-01-26T19:01:12Z",
+      updated_at: "2011-01-26T19:14:43Z",
+      size: 5,
+      stargazers_count: 3,
+    };
+    expect(summaryFromRecord(recordFromGitHub(full))).toEqual(summaryFromGitHub(full));
+    expect(summaryFromRecord(recordFromGitHub(sparse))).toEqual(summaryFromGitHub(sparse));
+  });
+
+  it("orders names case-insensitively, ties last", () => {
+    expect(
+      ["b", "A", "a", "C"]
+        .map((name) => ({ name }))
+        .sort(byName)
+        .map((r) => r.name),
+    ).toEqual(["A", "a", "b", "C"]);
+    expect(byName({ name: "x" }, { name: "X" })).toBe(0);
+  });
+});
