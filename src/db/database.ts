@@ -50,6 +50,10 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
   });
   // An idle connection that drops emits here; unhandled, it would end the process.
   pool.on("error", (error) => options.onPoolError?.(error));
+  // The pool listens only to idle clients; a client checked out for a transaction whose
+  // connection drops would emit "error" with no listener, an uncaught exception that ends the
+  // process. The failure still reaches the caller: the query in flight, or the next one, rejects.
+  pool.on("connect", (client) => client.on("error", () => {}));
   const db = drizzleNodePg(pool, { schema });
   return {
     kind: "postgres",
@@ -75,7 +79,9 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
 }
 
 function openPglite(dataDir: string): Database {
-  const client = new PGlite(dataDir);
+  // PGlite's default shared_buffers (128 MB) stays resident in this process, and these two
+  // tables need little of it.
+  const client = new PGlite(dataDir, { postgresqlconf: ["shared_buffers = 16MB"] });
   const db = drizzlePglite(client, { schema });
   return {
     kind: "pglite",

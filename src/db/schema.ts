@@ -21,9 +21,9 @@ export const users = pgTable(
 
 /**
  * A saved repository. The id is GitHub's, so a rename or a transfer updates the row in place;
- * a name is unique per owner regardless of letter case, as on GitHub. Within one owner that makes
- * lower(name) a total order, and the unique index in the "C" collation (byte order, the same on
- * every server and in JavaScript) also serves the listing's ORDER BY: one index scan per listing.
+ * a name is unique per owner regardless of letter case, as on GitHub. The unique index also
+ * finds one owner's rows for a listing. Its "C" collation (byte order, the same on every server
+ * and in JavaScript) makes lower(name) a total order within one owner.
  */
 export const repositories = pgTable(
   "repository",

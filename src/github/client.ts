@@ -40,6 +40,9 @@ interface JsonResponse<T> {
 }
 
 const PAGE_SIZE = 100;
+// Ten pages in flight after the first: up to 1,100 repositories cost two round trips of
+// latency; beyond that each further ten pages cost one more, while GitHub sees a bounded burst.
+const DEFAULT_PAGE_CONCURRENCY = 10;
 
 function headerValue(headers: Record<string, string | string[] | undefined>, name: string) {
   const value = headers[name];
@@ -96,12 +99,14 @@ export class GitHubClient {
   private readonly timeoutMs: number;
   private readonly dispatcher: Dispatcher;
   private readonly pageConcurrency: number;
+  /** Listings being fetched, by lower-cased login; see listRepositories. */
+  private readonly listingsInFlight = new Map<string, Promise<GitHubListing>>();
 
   constructor(options: GitHubClientOptions) {
     this.base = new URL(`${options.baseUrl.replace(/\/+$/, "")}/`);
     this.timeoutMs = options.timeoutMs;
     this.dispatcher = options.dispatcher;
-    this.pageConcurrency = options.pageConcurrency ?? 8;
+    this.pageConcurrency = options.pageConcurrency ?? DEFAULT_PAGE_CONCURRENCY;
     this.headers = {
       accept: "application/vnd.github+json",
       "x-github-api-version": "2022-11-28",
@@ -134,7 +139,19 @@ export class GitHubClient {
    * first page's `Link: rel="last"` then tells how many pages remain, and those go out
    * concurrently, so any number of pages costs two round trips of latency.
    */
-  async listRepositories(username: string): Promise<GitHubListing> {
+  listRepositories(username: string): Promise<GitHubListing> {
+    // Callers asking for a listing already in flight share it. The dispatcher already shares
+    // the HTTP requests, but each caller would still parse and hold its own copy of every page
+    // (about 5 MB for 1,000 repositories). Callers only read the result, so sharing is safe.
+    const key = username.toLowerCase();
+    const inFlight = this.listingsInFlight.get(key);
+    if (inFlight) return inFlight;
+    const listing = this.fetchListing(username).finally(() => this.listingsInFlight.delete(key));
+    this.listingsInFlight.set(key, listing);
+    return listing;
+  }
+
+  private async fetchListing(username: string): Promise<GitHubListing> {
     const login = encodeURIComponent(username);
     const firstPage = this.apiUrl(`users/${login}/repos`);
     firstPage.searchParams.set("type", "owner");

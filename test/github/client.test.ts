@@ -47,10 +47,12 @@ describe("GitHubClient against the fake GitHub", () => {
     ).toBe(true);
   });
 
-  it("sends the account and the first page together, then the other pages at most 8 at a time", async () => {
+  /**
+   * Lists `login` with 300 ms of upstream latency while sampling what is in flight: the fake
+   * records a request on arrival with status 0 and fills the status in on answering.
+   */
+  async function sampleListing(login: string) {
     fake.latencyMs = 300;
-    // The fake records a request on arrival with status 0 and fills the status in on answering,
-    // so sampling the recorded requests shows what is in flight at each moment.
     const inFlight = () => fake.requests.filter((r) => r.status === 0);
     let firstTwoTogether = false;
     let mostPagesInFlight = 0;
@@ -61,10 +63,15 @@ describe("GitHubClient against the fake GitHub", () => {
       mostPagesInFlight = Math.max(mostPagesInFlight, pages);
     }, 5);
     try {
-      await makeClient(10_000).listRepositories("thousand");
+      await makeClient(10_000).listRepositories(login);
     } finally {
       clearInterval(sampler);
     }
+    return { firstTwoTogether, mostPagesInFlight };
+  }
+
+  it("sends the account and page 1 together, then all nine other pages of 1,000 repositories at once", async () => {
+    const { firstTwoTogether, mostPagesInFlight } = await sampleListing("thousand");
     expect(firstTwoTogether).toBe(true);
     expect(
       fake.requests
@@ -72,8 +79,24 @@ describe("GitHubClient against the fake GitHub", () => {
         .map((r) => r.path.split("?")[0])
         .sort(),
     ).toEqual(["/users/thousand", "/users/thousand/repos"]);
-    expect(mostPagesInFlight).toBe(8);
+    expect(mostPagesInFlight).toBe(9);
     expect(fake.requests).toHaveLength(2 + 9);
+  });
+
+  it("keeps at most ten pages in flight", async () => {
+    fake.addUser({ login: "fifteen-hundred", id: 1500, repoCount: 1500 });
+    const { mostPagesInFlight } = await sampleListing("fifteen-hundred");
+    expect(mostPagesInFlight).toBe(10);
+    expect(fake.requests).toHaveLength(2 + 14);
+  });
+
+  it("shares one listing between identical callers in flight", async () => {
+    fake.latencyMs = 50;
+    const listings = await Promise.all(
+      Array.from({ length: 20 }, () => client.listRepositories("Thousand")),
+    );
+    expect(new Set(listings).size).toBe(1);
+    expect(fake.requests).toHaveLength(11);
   });
 
   it("answers a user with no repositories with an empty list", async () => {

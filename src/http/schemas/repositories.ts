@@ -1,7 +1,12 @@
 import Type from "typebox";
 import { BooleanWord, problemResponses, RepositoryName, Username } from "./common.js";
 
-const Timestamp = Type.Union([Type.String({ format: "date-time" }), Type.Null()], {
+// OpenAPI 3.0's `nullable` rather than a union: the compiled serialiser resolves an anyOf by
+// validating every value against each branch, 2,000 date checks per 1,000-repository listing.
+const Timestamp = Type.Unsafe<string | null>({
+  type: "string",
+  format: "date-time",
+  nullable: true,
   description: "ISO 8601 in UTC, as GitHub gives it",
 });
 
