@@ -1,0 +1,128 @@
+import type { BackendResult } from "./backend-run.js";
+import type { BenchConfig } from "./config.js";
+
+export interface Check {
+  backend: string;
+  id: string;
+  target: string;
+  reached: string;
+  pass: boolean;
+}
+
+const RSS_LIMIT_MB = 200;
+const STARTUP_LIMIT_MS = { postgres: 1_000, pglite: 3_000 } as const;
+
+const ms = (value: number) => `${value.toFixed(0)} ms`;
+const times = (value: number) => `${value.toFixed(2)}×`;
+
+/** Every target of issue 5 for one backend, with the figure this run reached. */
+export function checks(result: BackendResult, config: BenchConfig): Check[] {
+  const { b1, b2, b3, b4, b5, startup, backend } = result;
+  const latency = config.latencyMs;
+  const startupLimit = STARTUP_LIMIT_MS[backend];
+  const emptyStore = backend === "pglite" ? "fresh data dir" : "fresh database";
+  const server = b2.queriesPerRequestServer;
+  return [
+    {
+      id: "B1 latency",
+      target: `cold 1,000-repo listing, median <= 3x upstream (${3 * latency} ms)`,
+      reached: `${ms(b1.cold.latencyP50Ms)} = ${times(b1.cold.latencyP50Ms / latency)} upstream (ideal client ${ms(b1.parallelFloorMedianMs)})`,
+      pass: b1.cold.latencyP50Ms <= 3 * latency,
+    },
+    {
+      id: "B1 vs sequential",
+      target: ">= 3x faster than page-by-page",
+      reached: `${times(b1.speedup)} (sequential ${ms(b1.sequentialMedianMs)})`,
+      pass: b1.speedup >= 3,
+    },
+    {
+      id: "B2 throughput",
+      target: "local 1,000-repo listing >= 50% of bare route",
+      reached: `${(b2.ratio * 100).toFixed(0)}% (${b2.service.rps.toFixed(0)} vs ${b2.bare.rps.toFixed(0)} req/s)`,
+      pass: b2.ratio >= 0.5,
+    },
+    {
+      id: "B2 queries",
+      target: "one SQL query per request",
+      reached:
+        `store ${b2.queriesPerRequestStore}` +
+        (server === null ? "" : `, server ${server.toFixed(3)} (pg_stat_database)`),
+      pass: b2.queriesPerRequestStore === 1 && (server === null || Math.round(server) === 1),
+    },
+    {
+      id: "B3 upstream",
+      target: "<= 1 upstream request per 60 s cache window",
+      reached: `${b3.upstreamRequests} in ${b3.windowSeconds.toFixed(0)} s`,
+      pass: b3.upstreamRequests <= Math.ceil(b3.windowSeconds / 60),
+    },
+    {
+      id: "B3 throughput",
+      target: "repeated details >= 50% of bare route",
+      reached: `${(b3.ratio * 100).toFixed(0)}% (${b3.service.rps.toFixed(0)} vs ${b3.bare.rps.toFixed(0)} req/s)`,
+      pass: b3.ratio >= 0.5,
+    },
+    {
+      id: "B4 coalescing",
+      target: `${b4.sent} identical cold listings: upstream <= pages + 1 (${b4.pages + 1})`,
+      reached: `${b4.upstreamRequests} upstream, ${b4.ok}/${b4.sent} answered 200`,
+      pass: b4.upstreamRequests <= b4.pages + 1 && b4.ok === b4.sent,
+    },
+    {
+      id: "B5 memory",
+      target: `peak RSS through B1-B4 <= ${RSS_LIMIT_MB} MB`,
+      reached: `${b5.peakRssMbThroughB4.toFixed(0)} MB (${b5.peakRssMbEnd.toFixed(0)} MB after scaling)`,
+      pass: b5.peakRssMbThroughB4 <= RSS_LIMIT_MB,
+    },
+    {
+      id: "B5 start-up",
+      target: `spawn to /ready <= ${startupLimit} ms, ${emptyStore}`,
+      reached: ms(startup.freshMs),
+      pass: startup.freshMs <= startupLimit,
+    },
+    {
+      id: "B5 start-up",
+      target: `spawn to /ready <= ${startupLimit} ms, existing data`,
+      reached: ms(startup.existingMs),
+      pass: startup.existingMs <= startupLimit,
+    },
+  ].map((check) => ({ backend, ...check }));
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)),
+  );
+  const line = (cells: string[]) =>
+    `| ${cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join(" | ")} |`;
+  return [line(header), line(widths.map((width) => "-".repeat(width))), ...rows.map(line)].join(
+    "\n",
+  );
+}
+
+export function targetsTable(all: Check[]): string {
+  return table(
+    ["backend", "target", "goal", "reached", "result"],
+    all.map((check) => [
+      check.backend,
+      check.id,
+      check.target,
+      check.reached,
+      check.pass ? "PASS" : "FAIL",
+    ]),
+  );
+}
+
+export function scalingTable(results: BackendResult[]): string {
+  return table(
+    ["backend", "repositories", "remote cold p50", "local req/s", "local p50"],
+    results.flatMap((result) =>
+      result.scaling.map((point) => [
+        result.backend,
+        String(point.repositories),
+        ms(point.remoteColdP50Ms),
+        point.localRps.toFixed(0),
+        `${point.localP50Ms.toFixed(1)} ms`,
+      ]),
+    ),
+  );
+}

@@ -1,0 +1,62 @@
+import { existsSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import { cpus, loadavg } from "node:os";
+import { dirname } from "node:path";
+import { type BackendResult, runBackend } from "./backend-run.js";
+import { loadBenchConfig } from "./config.js";
+import { type Check, checks, scalingTable, targetsTable } from "./report.js";
+
+/**
+ * `npm run bench`: the service as deployed (node dist/server.js) against the fake GitHub, on
+ * PGlite and on Postgres, every figure compared with a baseline measured in the same run.
+ */
+const config = loadBenchConfig(process.env);
+if (!existsSync("dist/server.js")) {
+  process.stderr.write("dist/server.js is missing: run `npm run build` first.\n");
+  process.exit(1);
+}
+
+const started = Date.now();
+const log = (line: string) =>
+  process.stderr.write(`${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s  ${line}\n`);
+
+const results: BackendResult[] = [];
+for (const backend of config.backends) results.push(await runBackend(backend, config, log));
+const all: Check[] = results.flatMap((result) => checks(result, config));
+
+const printed = [
+  `Upstream latency ${config.latencyMs} ms; throughput runs ${config.durationSeconds} s at ${config.connections} connections; ${cpus().length} CPUs, load average ${loadavg()[0]?.toFixed(2)} at the end.`,
+  "",
+  targetsTable(all),
+  "",
+  "Cost by number of repositories (remote: cold listings, one at a time; local: throughput):",
+  "",
+  scalingTable(results),
+  "",
+  ...results.flatMap((result) => [
+    `EXPLAIN ANALYZE of the store's listing query on ${result.backend}:`,
+    result.explain.sql,
+    `-- params: ${JSON.stringify(result.explain.params)}`,
+    result.explain.plan,
+    "",
+  ]),
+].join("\n");
+process.stdout.write(`${printed}\n`);
+
+await mkdir(dirname(config.output), { recursive: true });
+await writeFile(
+  config.output,
+  `${JSON.stringify(
+    {
+      finishedAt: new Date().toISOString(),
+      seconds: (Date.now() - started) / 1000,
+      machine: { cpus: cpus().length, node: process.version, loadAverage: loadavg() },
+      config,
+      checks: all,
+      results,
+    },
+    null,
+    2,
+  )}\n`,
+);
+log(`wrote ${config.output}; ${all.filter((check) => !check.pass).length} target(s) missed`);
