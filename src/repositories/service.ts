@@ -9,7 +9,7 @@ import {
   type RepositoryListing,
   recordFromGitHub,
   summaryFromGitHub,
-  summaryFromRecord,
+  summaryFromListed,
 } from "./views.js";
 
 /** Nothing is saved locally for the requested user. */
@@ -48,7 +48,7 @@ export class RepositoryService {
       source: "local",
       repositories: listing.repositories
         .filter((repository) => this.mayShow(repository.visibility))
-        .map(summaryFromRecord),
+        .map(summaryFromListed),
     };
   }
 

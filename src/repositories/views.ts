@@ -1,4 +1,4 @@
-import type { RepositoryRecord } from "../db/repository-store.js";
+import type { ListedRepository, RepositoryRecord } from "../db/repository-store.js";
 import type { GitHubRepository } from "../github/schemas.js";
 
 /** One repository in a listing, in the API's own field names (API.md). */
@@ -30,11 +30,6 @@ export interface RepositoryListing {
 /** GitHub's `visibility`; old answers lack it and only say `private`. */
 export function accessOf(repository: Pick<GitHubRepository, "visibility" | "private">): string {
   return repository.visibility ?? (repository.private ? "private" : "public");
-}
-
-/** ISO 8601 in UTC to the second, the way GitHub writes timestamps. */
-function isoSeconds(date: Date | null): string | null {
-  return date ? date.toISOString().replace(/\.\d{3}Z$/, "Z") : null;
 }
 
 /**
@@ -70,15 +65,15 @@ export function detailsFromGitHub(repository: GitHubRepository, saved: boolean):
   };
 }
 
-export function summaryFromRecord(record: RepositoryRecord): RepositorySummary {
+export function summaryFromListed(record: ListedRepository): RepositorySummary {
   return {
     id: record.id,
     name: record.name,
     full_name: record.fullName,
     url: record.htmlUrl,
     access: record.visibility,
-    created_at: isoSeconds(record.createdAt),
-    updated_at: isoSeconds(record.updatedAt),
+    created_at: record.createdAt,
+    updated_at: record.updatedAt,
     size: record.size,
     stars: record.stars,
   };

@@ -105,8 +105,20 @@ describe.each(BACKENDS)("RepositoryStore on %s", (backend) => {
     expect(await count("user")).toBe(1);
     const listing = await store.findListing("alice");
     expect(listing?.repositories).toEqual([
-      repository(10, "alice", "tool-renamed", { stars: 81, watchers: 43, size: 200 }),
+      {
+        id: 10,
+        name: "tool-renamed",
+        fullName: "alice/tool-renamed",
+        htmlUrl: "https://github.com/alice/tool-renamed",
+        visibility: "public",
+        createdAt: "2011-01-26T19:01:12Z",
+        updatedAt: "2011-01-26T19:14:43Z",
+        size: 200,
+        stars: 81,
+      },
     ]);
+    const [row] = await queryRows(test.database, sql`select watchers from repository`);
+    expect(row).toEqual({ watchers: 43 });
   });
 
   it("answers a login for the account that holds it now after a rename", async () => {
@@ -176,10 +188,16 @@ describe.each(BACKENDS)("RepositoryStore on %s", (backend) => {
     expect(stars).toBeLessThan(50);
   });
 
-  it("stores the timestamps GitHub gave, to the second", async () => {
-    await store.saveRepository(owner(1, "alice"), repository(10, "alice", "t"));
+  it("keeps the timestamps GitHub gave, in UTC to the second, whatever the session's zone", async () => {
+    await store.saveRepository(
+      owner(1, "alice"),
+      repository(10, "alice", "t", { updatedAt: null }),
+    );
+    await test.database.db.execute(sql`set time zone 'Asia/Kolkata'`);
     const [saved] = (await store.findListing("alice"))?.repositories ?? [];
-    expect(saved?.createdAt?.toISOString()).toBe("2011-01-26T19:01:12.000Z");
+    await test.database.db.execute(sql`set time zone 'UTC'`);
+    expect(saved?.createdAt).toBe("2011-01-26T19:01:12Z");
+    expect(saved?.updatedAt).toBeNull();
   });
 });
 
