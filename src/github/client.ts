@@ -5,6 +5,7 @@ import {
   GitHubRateLimitError,
   GitHubTimeoutError,
 } from "./errors.js";
+import { FreshAnswers } from "./fresh-answers.js";
 import { parseLinkHeader } from "./link-header.js";
 import {
   type GitHubRepository,
@@ -101,6 +102,7 @@ export class GitHubClient {
   private readonly pageConcurrency: number;
   /** Listings being fetched, by lower-cased login; see listRepositories. */
   private readonly listingsInFlight = new Map<string, Promise<GitHubListing>>();
+  private readonly freshAnswers = new FreshAnswers();
 
   constructor(options: GitHubClientOptions) {
     this.base = new URL(`${options.baseUrl.replace(/\/+$/, "")}/`);
@@ -115,23 +117,18 @@ export class GitHubClient {
     };
   }
 
-  async getUser(username: string): Promise<GitHubUser> {
-    const { body } = await this.getJson(
-      this.apiUrl(`users/${encodeURIComponent(username)}`),
-      userValidator,
-      `user "${username}"`,
-    );
-    return body;
+  getUser(username: string): Promise<GitHubUser> {
+    const url = this.apiUrl(`users/${encodeURIComponent(username)}`);
+    return this.getResource(url, userValidator, `user "${username}"`);
   }
 
-  async getRepository(owner: string, name: string): Promise<GitHubRepository> {
+  getRepository(owner: string, name: string): Promise<GitHubRepository> {
     const path = `repos/${encodeURIComponent(owner)}/${encodeURIComponent(name)}`;
-    const { body } = await this.getJson(
+    return this.getResource(
       this.apiUrl(path),
       repositoryValidator,
       `repository "${owner}/${name}"`,
     );
-    return body;
   }
 
   /**
@@ -207,6 +204,19 @@ export class GitHubClient {
       throw new GitHubBadGatewayError("GitHub sent a pagination link without a page number");
     }
     return url;
+  }
+
+  /**
+   * One account or repository, from the fresh answers when GitHub's max-age allows. Listing
+   * pages are not kept there: parsed, a large account's pages are megabytes, and a listing is
+   * rarely asked for twice within a minute.
+   */
+  private async getResource<T>(url: URL, validator: Validator<T>, subject: string): Promise<T> {
+    const fresh = this.freshAnswers.get(url.href);
+    if (fresh !== undefined) return fresh as T;
+    const { body, headers } = await this.getJson(url, validator, subject);
+    this.freshAnswers.set(url.href, body, headers);
+    return body;
   }
 
   /** `subject` names what was asked for, such as `user "octocat"`, for error messages. */
