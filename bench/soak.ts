@@ -122,7 +122,11 @@ async function main(): Promise<number> {
     const refill = setInterval(() => fake.setRateLimit(5_000), 1_000);
     const sampler = setInterval(() => {
       const second = Math.round((performance.now() - started) / 1_000);
-      samples.push({ second, rssKib: server.rssKib(), sockets: server.openSockets() });
+      try {
+        samples.push({ second, rssKib: server.rssKib(), sockets: server.openSockets() });
+      } catch {
+        failures.push(`the server process was gone at second ${second}`);
+      }
     }, 1_000);
 
     const client = async () => {

@@ -1,0 +1,117 @@
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const ENTRY = join(ROOT, "dist", "server.js");
+const START_BOUND_MS = 20_000;
+const STOP_BOUND_MS = 12_000;
+
+function newestModification(directory: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(directory, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) {
+      newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
+    }
+  }
+  return newest;
+}
+
+/** Builds dist/ when it is missing or older than a source file, so a test never runs stale code. */
+export function ensureBuilt(): void {
+  let built = 0;
+  try {
+    built = statSync(ENTRY).mtimeMs;
+  } catch {
+    built = 0;
+  }
+  if (built >= newestModification(join(ROOT, "src"))) return;
+  execFileSync("npm", ["run", "build"], { cwd: ROOT, stdio: "pipe", timeout: 120_000 });
+}
+
+export interface ServerProcess {
+  url: string;
+  pid: number;
+  /** What the process wrote that is not an info-level log line: warnings, errors, crashes. */
+  output: string[];
+  /** Resident memory in KiB, from /proc/<pid>/status. */
+  rssKib(): number;
+  /** Open file descriptors that are sockets, from /proc/<pid>/fd. */
+  openSockets(): number;
+  /** SIGTERM, then SIGKILL if the process outlives its shutdown grace; resolves with its exit code. */
+  stop(): Promise<number | null>;
+}
+
+function isRoutine(line: string): boolean {
+  if (!line.startsWith("{")) return false;
+  try {
+    return (JSON.parse(line) as { level?: number }).level === 30;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Runs `node dist/server.js` on 127.0.0.1 with a port of its own choosing, resolving once it
+ * logs where it listens (an info line, so LOG_LEVEL is info whatever `env` says).
+ */
+export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
+  const child: ChildProcess = spawn(process.execPath, [ENTRY], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: "0", ...env, LOG_LEVEL: "info" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const output: string[] = [];
+  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`server did not start in time:\n${output.join("\n")}`)),
+      START_BOUND_MS,
+    );
+    const listen = (line: string) => {
+      if (!isRoutine(line)) output.push(line);
+      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(line);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    };
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", listen);
+    createInterface({ input: child.stderr as NodeJS.ReadableStream }).on("line", listen);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code} before listening:\n${output.join("\n")}`));
+    });
+  });
+  const pid = child.pid as number;
+  return {
+    url,
+    pid,
+    output,
+    rssKib() {
+      const status = readFileSync(`/proc/${pid}/status`, "utf8");
+      return Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? Number.NaN);
+    },
+    openSockets() {
+      let sockets = 0;
+      for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+        try {
+          if (readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith("socket:")) sockets++;
+        } catch {
+          // The descriptor closed between listing and reading it.
+        }
+      }
+      return sockets;
+    },
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill("SIGTERM");
+      const kill = setTimeout(() => child.kill("SIGKILL"), STOP_BOUND_MS);
+      const code = await exited;
+      clearTimeout(kill);
+      return code;
+    },
+  };
+}
