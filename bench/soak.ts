@@ -12,7 +12,7 @@ import {
   ensureBuilt,
   type ServerProcess,
   startServerProcess,
-} from "../test/reliability/server-process.js";
+} from "../test/helpers/server-process.js";
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 30);
 const CONCURRENCY = Number(process.env.SOAK_CONCURRENCY ?? 64);

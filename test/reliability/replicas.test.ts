@@ -3,7 +3,7 @@ import { Agent, request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeGitHub } from "../fake-github/server.js";
 import { createPostgresDatabase } from "../helpers/databases.js";
-import { ensureBuilt, type ServerProcess, startServerProcess } from "./server-process.js";
+import { ensureBuilt, type ServerProcess, startServerProcess } from "../helpers/server-process.js";
 
 const REPLICAS = 3;
 const OWNERS = 6;

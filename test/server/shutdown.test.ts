@@ -4,13 +4,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { FakeGitHub } from "../fake-github/server.js";
 import { BACKENDS, type Backend, createPostgresDatabase } from "../helpers/databases.js";
-import {
-  freePort,
-  type ServerProcess,
-  spawnServer,
-  tryConnect,
-  waitUntilAnswering,
-} from "./server-process.js";
+import { type ServerProcess, startServerProcess, tryConnect } from "../helpers/server-process.js";
 
 // Each GitHub answer takes this long, so a listing stays in flight for at least that long:
 // time enough to send the signal in the middle of it.
@@ -51,7 +45,7 @@ describe.each(CASES)("the server process on $backend, on $signal", ({ backend, s
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
   });
 
-  async function startServer(): Promise<{ server: ServerProcess; fake: FakeGitHub; port: number }> {
+  async function startServer(): Promise<{ server: ServerProcess; fake: FakeGitHub }> {
     const fake = await FakeGitHub.start({ latencyMs: GITHUB_LATENCY_MS });
     cleanups.push(() => fake.close());
     fake.addUser({ login: "octocat", id: 583231, repoCount: 3 });
@@ -66,20 +60,15 @@ describe.each(CASES)("the server process on $backend, on $signal", ({ backend, s
       cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
       env.DATA_DIR = dataDir;
     }
-    const port = await freePort();
-    const server = spawnServer({ ...env, PORT: String(port) });
-    cleanups.push(async () => {
-      if (server.child.exitCode === null && server.child.signalCode === null) {
-        server.child.kill("SIGKILL");
-        await server.exited;
-      }
-    });
-    await waitUntilAnswering(server, "/ready", 45_000);
-    return { server, fake, port };
+    // From source, so this test never meets a stale build; the smoke script runs dist/.
+    const server = await startServerProcess(env, { from: "source" });
+    cleanups.push(() => server.stop());
+    return { server, fake };
   }
 
   it("finishes the request in flight, refuses new connections, and exits 0 in time", async () => {
-    const { server, fake, port } = await startServer();
+    const { server, fake } = await startServer();
+    const output = () => server.output.join("\n");
 
     let slowAnswered = false;
     const slow = fetch(`${server.url}/repositories?username=octocat`).then(async (response) => {
@@ -95,11 +84,11 @@ describe.each(CASES)("the server process on $backend, on $signal", ({ backend, s
     );
 
     const signalledAt = Date.now();
-    server.child.kill(signal);
+    server.signal(signal);
 
     let refusal = "connected";
     while (refusal === "connected" && Date.now() - signalledAt < 5_000) {
-      refusal = await tryConnect(port);
+      refusal = await tryConnect(server.port);
       if (refusal === "connected") await new Promise((resolve) => setTimeout(resolve, 20));
     }
     const refusedWhileBusy = !slowAnswered;
@@ -108,15 +97,15 @@ describe.each(CASES)("the server process on $backend, on $signal", ({ backend, s
     const exit = await within(server.exited, SHUTDOWN_LIMIT_MS + 5_000, "the process exit");
     const shutdownMs = Date.now() - signalledAt;
 
-    expect(refusal, server.output()).toBe("ECONNREFUSED");
+    expect(refusal, output()).toBe("ECONNREFUSED");
     expect(refusedWhileBusy, "new connections are refused while the old request runs").toBe(true);
-    expect(answer.status, server.output()).toBe(200);
+    expect(answer.status, output()).toBe(200);
     // Told to close, the client does not send another request on a connection about to end.
     expect(answer.connection).toBe("close");
     expect(answer.body.username).toBe("octocat");
     expect(answer.body.repositories).toHaveLength(3);
-    expect(exit, server.output()).toEqual({ code: 0, signal: null });
+    expect(exit, output()).toEqual({ code: 0, signal: null });
     expect(shutdownMs).toBeLessThan(SHUTDOWN_LIMIT_MS);
-    expect(server.output()).toContain(`"signal":"${signal}","msg":"shutting down"`);
+    expect(output()).toContain(`"signal":"${signal}","msg":"shutting down"`);
   }, 90_000);
 });

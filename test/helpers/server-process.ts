@@ -1,12 +1,13 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const ENTRY = join(ROOT, "dist", "server.js");
-const START_BOUND_MS = 20_000;
+const START_BOUND_MS = 45_000;
 const STOP_BOUND_MS = 12_000;
 
 function newestModification(directory: string): number {
@@ -33,9 +34,14 @@ export function ensureBuilt(): void {
 
 export interface ServerProcess {
   url: string;
+  port: number;
   pid: number;
-  /** What the process wrote that is not an info-level log line: warnings, errors, crashes. */
+  /** Every line the process wrote except the per-request log lines, which a load makes many. */
   output: string[];
+  /** Resolves with the exit code and signal once the process has exited. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Sends a signal, as a container runtime or Ctrl-C would. */
+  signal(signal: NodeJS.Signals): void;
   /** Resident memory in KiB, from /proc/<pid>/status. */
   rssKib(): number;
   /** Open file descriptors that are sockets, from /proc/<pid>/fd. */
@@ -44,34 +50,43 @@ export interface ServerProcess {
   stop(): Promise<number | null>;
 }
 
-function isRoutine(line: string): boolean {
+function isPerRequest(line: string): boolean {
   if (!line.startsWith("{")) return false;
   try {
-    return (JSON.parse(line) as { level?: number }).level === 30;
+    const entry = JSON.parse(line) as { level?: number; reqId?: unknown };
+    return entry.level === 30 && entry.reqId !== undefined;
   } catch {
     return false;
   }
 }
 
 /**
- * Runs `node dist/server.js` on 127.0.0.1 with a port of its own choosing, resolving once it
- * logs where it listens (an info line, so LOG_LEVEL is info whatever `env` says).
+ * Runs the server on 127.0.0.1 with a port of its own choosing, resolving once it logs where
+ * it listens (an info line, so LOG_LEVEL is info whatever `env` says). It runs the build,
+ * `node dist/server.js`, as deployed; `from: "source"` runs src/server.ts through tsx instead,
+ * for a test that must never meet a stale build.
  */
-export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
-  const child: ChildProcess = spawn(process.execPath, [ENTRY], {
+export async function startServerProcess(
+  env: Record<string, string>,
+  options: { from?: "dist" | "source" } = {},
+): Promise<ServerProcess> {
+  const args = options.from === "source" ? ["--import", "tsx", "src/server.ts"] : [ENTRY];
+  const child: ChildProcess = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: "0", ...env, LOG_LEVEL: "info" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const output: string[] = [];
-  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal })),
+  );
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`server did not start in time:\n${output.join("\n")}`)),
       START_BOUND_MS,
     );
     const listen = (line: string) => {
-      if (!isRoutine(line)) output.push(line);
+      if (!isPerRequest(line)) output.push(line);
       const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(line);
       if (match?.[1]) {
         clearTimeout(timer);
@@ -80,7 +95,7 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
     };
     createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", listen);
     createInterface({ input: child.stderr as NodeJS.ReadableStream }).on("line", listen);
-    void exited.then((code) => {
+    void exited.then(({ code }) => {
       clearTimeout(timer);
       reject(new Error(`server exited with ${code} before listening:\n${output.join("\n")}`));
     });
@@ -88,8 +103,13 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
   const pid = child.pid as number;
   return {
     url,
+    port: Number(new URL(url).port),
     pid,
     output,
+    exited,
+    signal(signal) {
+      child.kill(signal);
+    },
     rssKib() {
       const status = readFileSync(`/proc/${pid}/status`, "utf8");
       return Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? Number.NaN);
@@ -109,9 +129,21 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       child.kill("SIGTERM");
       const kill = setTimeout(() => child.kill("SIGKILL"), STOP_BOUND_MS);
-      const code = await exited;
+      const { code } = await exited;
       clearTimeout(kill);
       return code;
     },
   };
+}
+
+/** Resolves with the error code of a fresh TCP connection, or "connected" if one was accepted. */
+export function tryConnect(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: "127.0.0.1", port });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve("connected");
+    });
+    socket.once("error", (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+  });
 }
