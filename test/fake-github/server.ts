@@ -73,21 +73,24 @@ function positiveInt(value: string | null): number | undefined {
   return parsed >= 1 ? parsed : undefined;
 }
 
+// One collator for every comparison: localeCompare builds one per call, which made sorting a
+// 1,000-repository listing cost more CPU than the rest of answering a page.
+const NAME_ORDER = new Intl.Collator("en");
+
 /**
  * GitHub's listing order: `sort` (default full_name) and `direction` (default asc for
  * full_name, desc otherwise). Names compare case-insensitively, as the 2017 recording shows.
  */
-function sortRepositories(repos: RepoRecord[], owner: UserRecord, query: URLSearchParams) {
+function sortRepositories(repos: RepoRecord[], query: URLSearchParams) {
   const sort = query.get("sort") ?? "full_name";
   const dateKey = ({ created: "created_at", updated: "updated_at", pushed: "pushed_at" } as const)[
     sort as "created" | "updated" | "pushed"
   ];
   const direction = query.get("direction") ?? (dateKey ? "desc" : "asc");
   const sign = direction === "desc" ? -1 : 1;
+  // A listing is one owner's: the full names share the prefix, so names alone order them.
   const byName = (a: RepoRecord, b: RepoRecord) =>
-    `${owner.login}/${a.name}`
-      .toLowerCase()
-      .localeCompare(`${owner.login}/${b.name}`.toLowerCase(), "en");
+    NAME_ORDER.compare(a.name.toLowerCase(), b.name.toLowerCase());
   const compare = dateKey
     ? (a: RepoRecord, b: RepoRecord) =>
         Date.parse(a[dateKey]) - Date.parse(b[dateKey]) || byName(a, b)
@@ -344,7 +347,7 @@ export class FakeGitHub {
       query.get("type") === "member"
         ? []
         : this.store.reposOf(owner.id).filter((repo) => isVisible(repo, ctx));
-    sortRepositories(repos, owner, query);
+    sortRepositories(repos, query);
     const lastPage = Math.max(1, Math.ceil(repos.length / perPage));
     const items = repos
       .slice((page - 1) * perPage, page * perPage)
