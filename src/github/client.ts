@@ -5,7 +5,7 @@ import {
   GitHubRateLimitError,
   GitHubTimeoutError,
 } from "./errors.js";
-import { FreshAnswers } from "./fresh-answers.js";
+import { FreshAnswers, freshnessLifetimeMs } from "./fresh-answers.js";
 import { parseLinkHeader } from "./link-header.js";
 import {
   type GitHubRepository,
@@ -103,6 +103,8 @@ export class GitHubClient {
   /** Listings being fetched, by lower-cased login; see listRepositories. */
   private readonly listingsInFlight = new Map<string, Promise<GitHubListing>>();
   private readonly freshAnswers = new FreshAnswers();
+  /** Parsed listings are large, so few are kept: enough for the accounts asked for most. */
+  private readonly freshListings = new FreshAnswers(16);
 
   constructor(options: GitHubClientOptions) {
     this.base = new URL(`${options.baseUrl.replace(/\/+$/, "")}/`);
@@ -137,25 +139,36 @@ export class GitHubClient {
    * concurrently, so any number of pages costs two round trips of latency.
    */
   listRepositories(username: string): Promise<GitHubListing> {
-    // Callers asking for a listing already in flight share it. The dispatcher already shares
-    // the HTTP requests, but each caller would still parse and hold its own copy of every page
-    // (about 5 MB for 1,000 repositories). Callers only read the result, so sharing is safe.
+    // Callers asking for a listing that is fresh or already in flight share it. The dispatcher
+    // would serve them from its cache, but each would parse and hold its own copy of every page
+    // (about 15 MB of objects for 1,000 repositories): 100 such callers at once took 800 MB.
     const key = username.toLowerCase();
+    const fresh = this.freshListings.get(key) as GitHubListing | undefined;
+    if (fresh !== undefined) return Promise.resolve(fresh);
     const inFlight = this.listingsInFlight.get(key);
     if (inFlight) return inFlight;
-    const listing = this.fetchListing(username).finally(() => this.listingsInFlight.delete(key));
+    const listing = this.fetchListing(username)
+      .then(({ listing, lifetimeMs }) => {
+        this.freshListings.set(key, listing, lifetimeMs);
+        return listing;
+      })
+      .finally(() => this.listingsInFlight.delete(key));
     this.listingsInFlight.set(key, listing);
     return listing;
   }
 
-  private async fetchListing(username: string): Promise<GitHubListing> {
+  /** The listing, and how long it stays fresh: as long as its least fresh page. */
+  private async fetchListing(
+    username: string,
+  ): Promise<{ listing: GitHubListing; lifetimeMs: number }> {
     const login = encodeURIComponent(username);
     const firstPage = this.apiUrl(`users/${login}/repos`);
     firstPage.searchParams.set("type", "owner");
     firstPage.searchParams.set("per_page", String(PAGE_SIZE));
+    const subject = `repository list of "${username}"`;
     const [user, first] = await Promise.all([
       this.getUser(username),
-      this.getJson(firstPage, repositoryListValidator, `repository list of "${username}"`),
+      this.getJson(firstPage, repositoryListValidator, subject),
     ]);
     const lastPage = this.lastPageUrl(first.headers);
     const pageUrls: URL[] = [];
@@ -165,21 +178,23 @@ export class GitHubClient {
       url.searchParams.set("page", String(page));
       pageUrls.push(url);
     }
-    const rest = await mapBounded(pageUrls, this.pageConcurrency, async (url) => {
-      const { body } = await this.getJson(
-        url,
-        repositoryListValidator,
-        `repository list of "${username}"`,
-      );
-      return body;
-    });
+    const rest = await mapBounded(pageUrls, this.pageConcurrency, (url) =>
+      this.getJson(url, repositoryListValidator, subject),
+    );
+    const pages = [first, ...rest];
     // GitHub pages by offset, so a repository created between two page reads can shift another
-    // onto the next page twice; the id keeps one copy.
+    // onto the next page twice; the id keeps one copy. Only the documented fields this service
+    // reads are kept: GitHub sends about 80 per repository, mostly URLs.
     const byId = new Map<number, GitHubRepository>();
-    for (const repository of [first.body, ...rest].flat()) {
-      if (!byId.has(repository.id)) byId.set(repository.id, repository);
+    for (const page of pages) {
+      for (const repository of repositoryListValidator.Clean(page.body) as GitHubRepository[]) {
+        if (!byId.has(repository.id)) byId.set(repository.id, repository);
+      }
     }
-    return { user, repositories: [...byId.values()] };
+    return {
+      listing: { user, repositories: [...byId.values()] },
+      lifetimeMs: Math.min(...pages.map((page) => freshnessLifetimeMs(page.headers))),
+    };
   }
 
   private apiUrl(path: string): URL {
@@ -215,7 +230,7 @@ export class GitHubClient {
     const fresh = this.freshAnswers.get(url.href);
     if (fresh !== undefined) return fresh as T;
     const { body, headers } = await this.getJson(url, validator, subject);
-    this.freshAnswers.set(url.href, body, headers);
+    this.freshAnswers.set(url.href, body, freshnessLifetimeMs(headers));
     return body;
   }
 

@@ -17,10 +17,10 @@ export function freshnessLifetimeMs(headers: Headers): number {
  * GitHub answers already parsed and checked, kept while they are fresh by GitHub's own
  * Cache-Control. It sits in front of undici's RFC 9111 cache and is no replacement for it:
  * a fresh hit here skips the HTTP stack (interceptors, streams, JSON parsing, validation),
- * which was about 85% of the time of a repeated details request; once an answer is stale the
- * request goes through undici's cache, which revalidates it with its ETag.
- * One instance serves one token, so entries need no Vary by credential. Callers share the
- * stored values and must not change them.
+ * which was about 85% of the time of a repeated details request, and shares one parsed copy
+ * between callers; once an answer is stale the request goes through undici's cache, which
+ * revalidates it with its ETag. One instance serves one token, so entries need no Vary by
+ * credential. Callers share the stored values and must not change them.
  */
 export class FreshAnswers {
   private readonly entries = new Map<string, { value: unknown; expiresAt: number }>();
@@ -35,9 +35,9 @@ export class FreshAnswers {
     return undefined;
   }
 
-  set(key: string, value: unknown, headers: Headers): void {
-    const lifetimeMs = freshnessLifetimeMs(headers);
-    if (lifetimeMs === 0) return;
+  /** Keeps `value` for `lifetimeMs`, as computed by freshnessLifetimeMs; 0 keeps nothing. */
+  set(key: string, value: unknown, lifetimeMs: number): void {
+    if (lifetimeMs <= 0) return;
     // Re-inserting moves the key to the end, so the first key is always the oldest.
     this.entries.delete(key);
     this.entries.set(key, { value, expiresAt: Date.now() + lifetimeMs });

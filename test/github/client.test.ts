@@ -205,6 +205,24 @@ describe("GitHubClient against the fake GitHub", () => {
     expect(hits[1]?.headers["if-none-match"]).toMatch(/^W\/"[0-9a-f]{64}"$/);
   });
 
+  it("serves a fresh listing again without parsing it anew, and revalidates its pages once stale", async () => {
+    const first = await client.listRepositories("thousand");
+    expect(Object.keys(first.repositories[0] ?? {}).length).toBeLessThan(15);
+    fake.resetRequests();
+    expect(await client.listRepositories("THOUSAND")).toBe(first);
+    expect(fake.requests).toHaveLength(0);
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      vi.setSystemTime(Date.now() + 61_000);
+      const again = await client.listRepositories("thousand");
+      expect(again).not.toBe(first);
+      expect(again).toEqual(first);
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(fake.requests.map((r) => r.status)).toEqual(Array(11).fill(304));
+  });
+
   it("keeps cached answers apart per token", async () => {
     await makeClient(1_000, "token-a").getUser("octocat");
     await makeClient(1_000, "token-b").getUser("octocat");

@@ -23,22 +23,22 @@ describe("FreshAnswers", () => {
   it("serves an answer until its max-age runs out", () => {
     vi.useFakeTimers({ toFake: ["Date"] });
     const answers = new FreshAnswers();
-    answers.set("a", { id: 1 }, { "cache-control": "max-age=60" });
+    answers.set("a", { id: 1 }, 60_000);
     vi.setSystemTime(Date.now() + 59_000);
     expect(answers.get("a")).toEqual({ id: 1 });
     vi.setSystemTime(Date.now() + 2_000);
     expect(answers.get("a")).toBeUndefined();
   });
 
-  it("keeps nothing GitHub marks as not reusable", () => {
+  it("keeps nothing with no freshness left", () => {
     const answers = new FreshAnswers();
-    answers.set("a", { id: 1 }, { "cache-control": "no-store" });
+    answers.set("a", { id: 1 }, freshnessLifetimeMs({ "cache-control": "no-store" }));
     expect(answers.get("a")).toBeUndefined();
   });
 
   it("drops the oldest answer beyond its size", () => {
     const answers = new FreshAnswers(2);
-    const fresh = { "cache-control": "max-age=60" };
+    const fresh = 60_000;
     answers.set("a", 1, fresh);
     answers.set("b", 2, fresh);
     answers.set("a", 3, fresh);
