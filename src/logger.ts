@@ -5,7 +5,7 @@ import type { LogLevel } from "./config/config.js";
  * Paths pino blanks out wherever they appear in a log line. The token is never logged on
  * purpose; these catch it if a header or an options object ever is.
  */
-export const REDACTED_PATHS = [
+const REDACTED_PATHS = [
   "req.headers.authorization",
   "req.headers.cookie",
   "headers.authorization",

@@ -5,7 +5,7 @@
 const TRUE_WORDS = ["true", "1", "yes", "on"] as const;
 const FALSE_WORDS = ["false", "0", "no", "off"] as const;
 
-export const BOOLEAN_WORDS: readonly string[] = [...TRUE_WORDS, ...FALSE_WORDS];
+const BOOLEAN_WORDS: readonly string[] = [...TRUE_WORDS, ...FALSE_WORDS];
 
 /** Returns the boolean a word spells, case-insensitively, or undefined when it spells none. */
 export function parseBooleanWord(word: string): boolean | undefined {

@@ -51,5 +51,4 @@ export const repositories = pgTable(
   ],
 );
 
-export type UserRow = typeof users.$inferSelect;
 export type RepositoryRow = typeof repositories.$inferSelect;

@@ -12,7 +12,7 @@ const Account = Type.Object({
   html_url: Type.Optional(Type.String()),
 });
 
-export const GitHubUserSchema = Type.Object({
+const GitHubUserSchema = Type.Object({
   id: Type.Integer({ minimum: 1 }),
   login: Type.String({ minLength: 1 }),
   type: Type.Optional(Type.String()),
@@ -21,7 +21,7 @@ export const GitHubUserSchema = Type.Object({
 
 const Timestamp = Type.Union([Type.String(), Type.Null()]);
 
-export const GitHubRepositorySchema = Type.Object({
+const GitHubRepositorySchema = Type.Object({
   id: Type.Integer({ minimum: 1 }),
   name: Type.String({ minLength: 1 }),
   full_name: Type.String({ minLength: 3 }),
@@ -36,7 +36,7 @@ export const GitHubRepositorySchema = Type.Object({
   subscribers_count: Type.Optional(Type.Integer({ minimum: 0 })),
 });
 
-export const GitHubRepositoryListSchema = Type.Array(GitHubRepositorySchema);
+const GitHubRepositoryListSchema = Type.Array(GitHubRepositorySchema);
 
 export type GitHubUser = Static<typeof GitHubUserSchema>;
 export type GitHubRepository = Static<typeof GitHubRepositorySchema>;

@@ -89,7 +89,7 @@ function githubProblem(error: GitHubError): Problem {
 }
 
 /** Maps everything a handler can throw to problem details; anything unforeseen is a 500. */
-export function problemFor(error: FastifyError | Error): Problem {
+function problemFor(error: FastifyError | Error): Problem {
   if ("validation" in error && error.validation) return validationProblem(error);
   if (error instanceof GitHubError) return githubProblem(error);
   if (error instanceof NotSavedError) {

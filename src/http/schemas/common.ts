@@ -15,8 +15,8 @@ export const Problem = Type.Object(
 
 // Old GitHub accounts may start or end with a hyphen or repeat it, so only the alphabet and the
 // length are checked.
-export const USERNAME_PATTERN = "^[A-Za-z0-9-]{1,39}$";
-export const REPOSITORY_NAME_PATTERN = "^(?!\\.\\.?$)[A-Za-z0-9._-]{1,100}$";
+const USERNAME_PATTERN = "^[A-Za-z0-9-]{1,39}$";
+const REPOSITORY_NAME_PATTERN = "^(?!\\.\\.?$)[A-Za-z0-9._-]{1,100}$";
 
 export const Username = Type.String({
   pattern: USERNAME_PATTERN,
