@@ -91,8 +91,9 @@ async function mapBounded<T, R>(items: T[], limit: number, task: (item: T) => Pr
 
 /**
  * GitHub's REST API as this service needs it, usable without any HTTP routes. Transport
- * concerns (keep-alive, retries, caching, redirects, coalescing) live in the dispatcher; this
- * class turns answers into data or into the typed errors of ./errors.ts.
+ * concerns (keep-alive, retries, HTTP caching, redirects, coalescing of requests) live in the
+ * dispatcher; this class turns answers into data or into the typed errors of ./errors.ts, and
+ * shares parsed answers between callers while GitHub's max-age allows.
  */
 export class GitHubClient {
   private readonly base: URL;
