@@ -53,6 +53,15 @@ interface Answer {
 }
 
 /** What a route found, before conditional requests and rate limiting are applied. */
+// Enough for the benchmark's accounts (a 1,000-repository listing is about 5 MB of pages).
+const RENDERED_BYTES_LIMIT = 256 * 1024 * 1024;
+
+interface Rendered {
+  resource: Resource;
+  body?: string;
+  etag?: string;
+}
+
 type Resource =
   | { kind: "json"; body: unknown; lastModified?: string; link?: string }
   | { kind: "moved"; location: string }
@@ -114,6 +123,8 @@ export class FakeGitHub {
   private readonly faults: FaultInjector;
   private readonly rateLimiter = new RateLimiter();
   private readonly pendingAnswers = new Set<NodeJS.Timeout>();
+  private readonly rendered = new Map<string, Rendered>();
+  private renderedBytes = 0;
   private readonly requestIds: RequestIds;
   private closed = false;
 
@@ -146,36 +157,43 @@ export class FakeGitHub {
   }
 
   addUser(init: FakeUserInit): FakeUserHandle {
+    this.forgetRendered();
     const user = this.store.addUser(init);
     return { id: user.id, login: user.login };
   }
 
   addRepo(ownerLogin: string, init: FakeRepoInit): FakeRepoHandle {
+    this.forgetRendered();
     return this.repoHandle(this.store.addRepo(ownerLogin, init));
   }
 
   /** Changes what GitHub would answer (so the ETag changes) and moves updated_at forward. */
   updateRepo(ownerLogin: string, name: string, patch: Partial<FakeRepoInit>): void {
     this.store.updateRepo(ownerLogin, name, patch);
+    this.forgetRendered();
   }
 
   /** The old name then answers 301 to /repositories/{id}. */
   renameRepo(ownerLogin: string, oldName: string, newName: string): void {
     this.store.renameRepo(ownerLogin, oldName, newName);
+    this.forgetRendered();
   }
 
   /** The old full name then answers 301 to /repositories/{id}. */
   transferRepo(ownerLogin: string, name: string, newOwnerLogin: string): void {
     this.store.transferRepo(ownerLogin, name, newOwnerLogin);
+    this.forgetRendered();
   }
 
   /** The old login then answers 404 (until addUser takes it); old repository paths answer 301. */
   renameUser(oldLogin: string, newLogin: string): void {
     this.store.renameUser(oldLogin, newLogin);
+    this.forgetRendered();
   }
 
   deleteRepo(ownerLogin: string, name: string): void {
     this.store.deleteRepo(ownerLogin, name);
+    this.forgetRendered();
   }
 
   injectFault(spec: FaultSpec): void {
@@ -266,11 +284,13 @@ export class FakeGitHub {
         body: JSON.stringify(rateLimitedBody(ctx.authenticated)),
       };
     }
-    const resource =
-      req.method === "GET" || req.method === "HEAD" ? this.resolve(url, ctx) : NOT_FOUND;
+    const rendered =
+      req.method === "GET" || req.method === "HEAD"
+        ? this.render(url, ctx)
+        : { resource: NOT_FOUND };
+    const { resource } = rendered;
     if (resource.kind === "json") {
-      const body = JSON.stringify(resource.body);
-      const etag = etagFor(body);
+      const { body = "", etag = "" } = rendered;
       const validators = validatorHeaders(ctx.authenticated, etag, resource.lastModified);
       if (isNotModified(req.headers, etag, resource.lastModified)) {
         // A 304 is free: GitHub does not count it against the rate limit (Branch_latest_sha).
@@ -297,6 +317,31 @@ export class FakeGitHub {
       headers: githubHeaders({ ...common, json: true }),
       body: JSON.stringify(notFoundBody()),
     };
+  }
+
+  /**
+   * The resource at `url` with its JSON and ETag, built once per state of the store: GitHub
+   * serves repeated reads from its own caches, and building a page of 100 full repositories
+   * costs the single-threaded fake milliseconds that would otherwise queue behind each other.
+   * Every change to the store clears these.
+   */
+  private render(url: URL, ctx: BodyContext): Rendered {
+    const key = `${ctx.authenticated}|${url.pathname}${url.search}`;
+    const cached = this.rendered.get(key);
+    if (cached) return cached;
+    const resource = this.resolve(url, ctx);
+    const body = resource.kind === "json" ? JSON.stringify(resource.body) : undefined;
+    const rendered: Rendered =
+      body === undefined ? { resource } : { resource, body, etag: etagFor(body) };
+    if (this.renderedBytes > RENDERED_BYTES_LIMIT) this.forgetRendered();
+    this.renderedBytes += body?.length ?? 0;
+    this.rendered.set(key, rendered);
+    return rendered;
+  }
+
+  private forgetRendered(): void {
+    this.rendered.clear();
+    this.renderedBytes = 0;
   }
 
   private resolve(url: URL, ctx: BodyContext): Resource {
