@@ -8,6 +8,7 @@ import {
 import { FreshAnswers, freshnessLifetimeMs } from "./fresh-answers.js";
 import { parseLinkHeader } from "./link-header.js";
 import {
+  compactRepository,
   type GitHubRepository,
   type GitHubUser,
   repositoryListValidator,
@@ -188,8 +189,8 @@ export class GitHubClient {
     // reads are kept: GitHub sends about 80 per repository, mostly URLs.
     const byId = new Map<number, GitHubRepository>();
     for (const page of pages) {
-      for (const repository of repositoryListValidator.Clean(page.body) as GitHubRepository[]) {
-        if (!byId.has(repository.id)) byId.set(repository.id, repository);
+      for (const repository of page.body) {
+        if (!byId.has(repository.id)) byId.set(repository.id, compactRepository(repository));
       }
     }
     return {

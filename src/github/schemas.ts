@@ -44,3 +44,26 @@ export type GitHubRepository = Static<typeof GitHubRepositorySchema>;
 export const userValidator = Compile(GitHubUserSchema);
 export const repositoryValidator = Compile(GitHubRepositorySchema);
 export const repositoryListValidator = Compile(GitHubRepositoryListSchema);
+
+/**
+ * A new object with only the fields above. GitHub sends about 80 per repository, mostly URLs;
+ * a kept listing holds just these. Built by hand because TypeBox's Clean, which deletes the
+ * other properties in place, took 20 to 70 ms for ten pages against under 1 ms for this.
+ */
+export function compactRepository(repository: GitHubRepository): GitHubRepository {
+  const { owner } = repository;
+  return {
+    id: repository.id,
+    name: repository.name,
+    full_name: repository.full_name,
+    owner: { id: owner.id, login: owner.login, type: owner.type, html_url: owner.html_url },
+    html_url: repository.html_url,
+    private: repository.private,
+    visibility: repository.visibility,
+    created_at: repository.created_at,
+    updated_at: repository.updated_at,
+    size: repository.size,
+    stargazers_count: repository.stargazers_count,
+    subscribers_count: repository.subscribers_count,
+  };
+}
