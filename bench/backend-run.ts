@@ -6,6 +6,7 @@ import { request } from "undici";
 import { RepositoryStore } from "../src/db/repository-store.js";
 import { recordFromGitHub } from "../src/repositories/views.js";
 import { FakeGitHub } from "../test/fake-github/server.js";
+import type { Backend } from "../test/helpers/databases.js";
 import {
   committedTransactions,
   createPostgresDatabase,
@@ -17,8 +18,6 @@ import type { BenchConfig } from "./config.js";
 import { eachPathOnce, type LoadResult, throughput } from "./load.js";
 import { type RunningProcess, startProcess } from "./service-process.js";
 import { BENCH_TOKEN, Upstream } from "./upstream.js";
-
-export type Backend = "pglite" | "postgres";
 
 const REPOS_PER_PAGE = 100;
 const LISTING_SIZE = 1000;

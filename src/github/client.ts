@@ -138,7 +138,7 @@ export class GitHubClient {
   /**
    * Every repository the account owns. The account and the first page go out together; the
    * first page's `Link: rel="last"` then tells how many pages remain, and those go out
-   * concurrently, so any number of pages costs two round trips of latency.
+   * concurrently, `pageConcurrency` at a time: up to 1,100 repositories cost two round trips.
    */
   listRepositories(username: string): Promise<GitHubListing> {
     // Callers asking for a listing that is fresh or already in flight share it. The dispatcher
@@ -224,9 +224,8 @@ export class GitHubClient {
   }
 
   /**
-   * One account or repository, from the fresh answers when GitHub's max-age allows. Listing
-   * pages are not kept there: parsed, a large account's pages are megabytes, and a listing is
-   * rarely asked for twice within a minute.
+   * One account or repository, from the fresh answers when GitHub's max-age allows. Listings
+   * are kept apart, whole and compacted, in `freshListings`: their raw pages are megabytes.
    */
   private async getResource<T>(url: URL, validator: Validator<T>, subject: string): Promise<T> {
     const fresh = this.freshAnswers.get(url.href);
