@@ -1,5 +1,4 @@
 import cors from "@fastify/cors";
-import helmet from "@fastify/helmet";
 import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
@@ -10,8 +9,10 @@ import type { Database } from "./db/database.js";
 import { RepositoryStore } from "./db/repository-store.js";
 import type { GitHubClient } from "./github/client.js";
 import { registerProblemHandlers, sendProblem } from "./http/problem.js";
+import { OneLinePerRequest } from "./http/request-log.js";
 import { healthRoutes } from "./http/routes/health.js";
 import { repositoryRoutes } from "./http/routes/repositories.js";
+import { addSecurityHeaders } from "./http/security-headers.js";
 import { createLogger } from "./logger.js";
 import { RepositoryService } from "./repositories/service.js";
 
@@ -39,23 +40,20 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
     // Answers in the time GitHub is given, plus the database; a stuck request ends.
     requestTimeout: config.githubTimeoutMs * 3,
+    logController: new OneLinePerRequest(),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   registerProblemHandlers(app);
-  app.addHook("onRequest", async (request, reply) => {
-    if (request.url.length > URL_LIMIT_CHARS) {
-      return sendProblem(request, reply, {
-        status: 414,
-        type: "uri-too-long",
-        title: "URI too long",
-        detail: `The URL is longer than ${URL_LIMIT_CHARS} characters. Shorten it.`,
-      });
-    }
-  });
-
-  await app.register(helmet, {
-    // Swagger UI's page needs its own scripts and styles; the JSON endpoints need no CSP.
-    contentSecurityPolicy: false,
+  addSecurityHeaders(app);
+  // Callback style: an async hook costs a promise on every request to check a length.
+  app.addHook("onRequest", (request, reply, done) => {
+    if (request.url.length <= URL_LIMIT_CHARS) return done();
+    sendProblem(request, reply, {
+      status: 414,
+      type: "uri-too-long",
+      title: "URI too long",
+      detail: `The URL is longer than ${URL_LIMIT_CHARS} characters. Shorten it.`,
+    });
   });
   if (config.corsOrigins.length > 0) {
     await app.register(cors, {
