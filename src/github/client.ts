@@ -122,14 +122,16 @@ export class GitHubClient {
   }
 
   getUser(username: string): Promise<GitHubUser> {
-    const url = this.apiUrl(`users/${encodeURIComponent(username)}`);
-    return this.getResource(url, userValidator, `user "${username}"`);
+    return this.getResource(
+      `users/${encodeURIComponent(username)}`,
+      userValidator,
+      `user "${username}"`,
+    );
   }
 
   getRepository(owner: string, name: string): Promise<GitHubRepository> {
-    const path = `repos/${encodeURIComponent(owner)}/${encodeURIComponent(name)}`;
     return this.getResource(
-      this.apiUrl(path),
+      `repos/${encodeURIComponent(owner)}/${encodeURIComponent(name)}`,
       repositoryValidator,
       `repository "${owner}/${name}"`,
     );
@@ -226,12 +228,13 @@ export class GitHubClient {
   /**
    * One account or repository, from the fresh answers when GitHub's max-age allows. Listings
    * are kept apart, whole and compacted, in `freshListings`: their raw pages are megabytes.
+   * Fresh answers are found by `path`, relative to the API base, so a hit builds no URL.
    */
-  private async getResource<T>(url: URL, validator: Validator<T>, subject: string): Promise<T> {
-    const fresh = this.freshAnswers.get(url.href);
+  private async getResource<T>(path: string, validator: Validator<T>, subject: string): Promise<T> {
+    const fresh = this.freshAnswers.get(path);
     if (fresh !== undefined) return fresh as T;
-    const { body, headers } = await this.getJson(url, validator, subject);
-    this.freshAnswers.set(url.href, body, freshnessLifetimeMs(headers));
+    const { body, headers } = await this.getJson(this.apiUrl(path), validator, subject);
+    this.freshAnswers.set(path, body, freshnessLifetimeMs(headers));
     return body;
   }
 
