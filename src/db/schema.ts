@@ -15,6 +15,12 @@ export const users = pgTable(
     type: text("type").notNull(),
     htmlUrl: text("html_url").notNull(),
     syncedAt: timestamp("synced_at", { withTimezone: true }).notNull().defaultNow(),
+    /**
+     * Changes whenever the account's saved listing may have changed: a save of one of its
+     * repositories, or one of them moving to another owner. A reader that kept a copy of the
+     * listing asks whether it is still current instead of reading it again.
+     */
+    listingVersion: bigint("listing_version", { mode: "number" }).notNull().default(0),
   },
   (table) => [uniqueIndex("user_login_lower_key").on(sql`lower(${table.login})`)],
 );

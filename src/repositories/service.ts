@@ -1,4 +1,4 @@
-import type { RepositoryStore } from "../db/repository-store.js";
+import type { ListingVersion, RepositoryStore } from "../db/repository-store.js";
 import type { GitHubClient } from "../github/client.js";
 import { GitHubNotFoundError } from "../github/errors.js";
 import {
@@ -39,16 +39,27 @@ export class RepositoryService {
     };
   }
 
-  async listFromLocal(username: string): Promise<RepositoryListing> {
-    const listing = await this.options.store.findListing(username);
-    if (!listing) throw new NotSavedError(`Nothing is saved for user "${username}"`);
+  /**
+   * The saved listing and the version it was read at. Given the version of a listing the caller
+   * already holds, "unchanged" when that is still the current one.
+   */
+  async listFromLocal(
+    username: string,
+    held?: ListingVersion,
+  ): Promise<{ listing: RepositoryListing; version: ListingVersion } | "unchanged"> {
+    const saved = await this.options.store.findListing(username, held);
+    if (!saved) throw new NotSavedError(`Nothing is saved for user "${username}"`);
+    if (saved === "unchanged") return saved;
     return {
-      user_id: listing.user.id,
-      username: listing.user.login,
-      source: "local",
-      repositories: listing.repositories
-        .filter((repository) => this.mayShow(repository.visibility))
-        .map(summaryFromListed),
+      listing: {
+        user_id: saved.user.id,
+        username: saved.user.login,
+        source: "local",
+        repositories: saved.repositories
+          .filter((repository) => this.mayShow(repository.visibility))
+          .map(summaryFromListed),
+      },
+      version: saved.version,
     };
   }
 

@@ -147,11 +147,65 @@ describe.each(BACKENDS)("RepositoryStore on %s", (backend) => {
   it("lists an owner whose repositories all moved away as an empty list", async () => {
     await store.saveRepository(owner(1, "alice"), repository(10, "alice", "moving"));
     await store.saveRepository(owner(2, "bob"), repository(10, "bob", "moving"));
-    expect(await store.findListing("alice")).toEqual({
+    expect(await store.findListing("alice")).toMatchObject({
       user: { id: 1, login: "alice" },
       repositories: [],
     });
     expect((await store.findListing("bob"))?.repositories.map((r) => r.id)).toEqual([10]);
+  });
+
+  describe("listing versions", () => {
+    const current = async (login: string) => {
+      const listing = await store.findListing(login);
+      if (!listing) throw new Error(`nothing saved for ${login}`);
+      return listing.version;
+    };
+
+    it("answers unchanged for the current version, reading no repository", async () => {
+      await store.saveRepository(owner(1, "alice"), repository(10, "alice", "x"));
+      const version = await current("alice");
+      expect(version.userId).toBe(1);
+      expect(await store.findListing("ALICE", version)).toBe("unchanged");
+    });
+
+    it("moves on with every save of the owner's repositories, and only the owner's", async () => {
+      await store.saveRepository(owner(1, "alice"), repository(10, "alice", "x"));
+      await store.saveRepository(owner(2, "bob"), repository(20, "bob", "y"));
+      const alice = await current("alice");
+      const bob = await current("bob");
+      await store.saveRepository(owner(1, "alice"), repository(11, "alice", "z"));
+      const after = await store.findListing("alice", alice);
+      expect(after).toMatchObject({ repositories: [{ id: 10 }, { id: 11 }] });
+      expect(after !== "unchanged" && after?.version.version).toBeGreaterThan(alice.version);
+      expect(await store.findListing("bob", bob)).toBe("unchanged");
+    });
+
+    it("moves on for the previous owner when a repository is transferred away", async () => {
+      await store.saveRepository(owner(1, "alice"), repository(10, "alice", "moving"));
+      const alice = await current("alice");
+      await store.saveRepository(owner(2, "bob"), repository(10, "bob", "moving"));
+      expect(await store.findListing("alice", alice)).toMatchObject({ repositories: [] });
+    });
+
+    it("answers for the account that holds the login now, not for a held copy of its old holder", async () => {
+      await store.saveRepository(owner(1, "alice"), repository(10, "alice", "old"));
+      const oldHolder = await current("alice");
+      await store.saveRepository(owner(2, "alice"), repository(20, "alice", "new"));
+      expect(await store.findListing("alice", oldHolder)).toMatchObject({
+        user: { id: 2 },
+        repositories: [{ id: 20 }],
+      });
+    });
+
+    it("does not repeat a version after the tables are emptied and filled again", async () => {
+      await store.saveRepository(owner(1, "alice"), repository(10, "alice", "before"));
+      const before = await current("alice");
+      await test.database.db.execute(sql`truncate "repository", "user"`);
+      await store.saveRepository(owner(1, "alice"), repository(11, "alice", "after"));
+      expect(await store.findListing("alice", before)).toMatchObject({
+        repositories: [{ id: 11 }],
+      });
+    });
   });
 
   it("replaces a saved repository whose name now belongs to a newer repository", async () => {

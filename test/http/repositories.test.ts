@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { BACKENDS } from "../helpers/databases.js";
 import { type Harness, startHarness } from "../helpers/harness.js";
+import { startInProcessService } from "../helpers/in-process-service.js";
 
 const PROBLEM_TYPE = "application/problem+json; charset=utf-8";
 
@@ -270,6 +271,29 @@ describe.each(BACKENDS)("the /repositories endpoints on %s", (backend) => {
       const local = await h.get("/repositories?username=octocat&from_local=true");
       const entries = local.body.repositories.filter((r: { id: number }) => r.id === 888);
       expect(entries).toEqual([expect.objectContaining({ name: "grown", stars: 2 })]);
+    });
+
+    it("answers the listing as saved now, also after another replica saved to the same database", async () => {
+      const replica = await startInProcessService({
+        database: h.test.database,
+        githubUrl: h.fake.url,
+      });
+      try {
+        h.fake.addUser({ login: "shared", id: 9200 });
+        h.fake.addRepo("shared", { name: "first", id: 9201 });
+        h.fake.addRepo("shared", { name: "second", id: 9202 });
+        await h.get("/repositories/shared/first?save_data=true");
+        const names = async () =>
+          (await h.get("/repositories?username=shared&from_local=true")).body.repositories.map(
+            (r: { name: string }) => r.name,
+          );
+        expect(await names()).toEqual(["first"]);
+        expect(await names()).toEqual(["first"]);
+        await replica.get("/repositories/shared/second?save_data=true");
+        expect(await names()).toEqual(["first", "second"]);
+      } finally {
+        await replica.close();
+      }
     });
 
     it("does not save when save_data=false", async () => {

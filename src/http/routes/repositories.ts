@@ -1,7 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import type { FastifyReply } from "fastify";
 import { parseBooleanWord } from "../../config/boolean-words.js";
 import type { RepositoryService } from "../../repositories/service.js";
 import { sendProblem } from "../problem.js";
+import { type RenderedListing, RenderedListings } from "../rendered-listings.js";
 import {
   listRepositoriesSchema,
   repositoryByNameSchema,
@@ -12,6 +14,14 @@ export interface RepositoryRoutesOptions {
   service: RepositoryService;
 }
 
+// About 16 saved listings of 5,000 repositories, or 70 of 1,000.
+const RENDERED_LISTINGS_MAX_BYTES = 16 * 1024 * 1024;
+
+/** Sends JSON the route's schema has already serialised; the typed reply only takes objects. */
+function sendSerialised(reply: FastifyReply, body: Buffer): FastifyReply {
+  return reply.type("application/json; charset=utf-8").send(body);
+}
+
 /** The schema has already checked the word, so only its meaning is left to read. */
 const isTrue = (word: string | undefined) => word !== undefined && parseBooleanWord(word) === true;
 
@@ -19,9 +29,21 @@ export const repositoryRoutes: FastifyPluginAsyncTypebox<RepositoryRoutesOptions
   app,
   { service },
 ) => {
-  app.get("/repositories", { schema: listRepositoriesSchema }, async (request) => {
+  const renderedListings = new RenderedListings(RENDERED_LISTINGS_MAX_BYTES);
+
+  app.get("/repositories", { schema: listRepositoriesSchema }, async (request, reply) => {
     const { username, from_local } = request.query;
-    return isTrue(from_local) ? service.listFromLocal(username) : service.listFromGitHub(username);
+    if (!isTrue(from_local)) return service.listFromGitHub(username);
+    const key = username.toLowerCase();
+    const held = renderedListings.get(key);
+    const read = await service.listFromLocal(username, held?.version);
+    if (read === "unchanged") {
+      // Only a held version can be unchanged.
+      return sendSerialised(reply, (held as RenderedListing).body);
+    }
+    const body = Buffer.from(reply.serialize(read.listing) as string);
+    renderedListings.set(key, { version: read.version, body });
+    return sendSerialised(reply, body);
   });
 
   app.get("/repositories/:owner/:name", { schema: repositoryByOwnerSchema }, async (request) => {

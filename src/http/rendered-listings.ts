@@ -1,0 +1,49 @@
+import type { ListingVersion } from "../db/repository-store.js";
+
+export interface RenderedListing {
+  version: ListingVersion;
+  /** The answer's JSON, as the route's response schema serialises it. */
+  body: Buffer;
+}
+
+/**
+ * Saved listings already serialised, by lower-cased login, with the version each was read at.
+ * Building and serialising 1,000 repositories took several times longer than the query that
+ * checks a version, so each version of a listing is serialised once. The check is still made
+ * on every request, so an answer is always what the database holds now, whichever replica
+ * saved it. Bounded by total bytes, the least recently used going first.
+ */
+export class RenderedListings {
+  private readonly entries = new Map<string, RenderedListing>();
+  private bytes = 0;
+
+  constructor(private readonly maxBytes: number) {}
+
+  get(key: string): RenderedListing | undefined {
+    const entry = this.entries.get(key);
+    if (entry !== undefined) {
+      // Re-inserting moves the key to the end, so the first key is always the least recent.
+      this.entries.delete(key);
+      this.entries.set(key, entry);
+    }
+    return entry;
+  }
+
+  set(key: string, entry: RenderedListing): void {
+    this.delete(key);
+    if (entry.body.length > this.maxBytes) return;
+    this.entries.set(key, entry);
+    this.bytes += entry.body.length;
+    for (const oldest of this.entries.keys()) {
+      if (this.bytes <= this.maxBytes) break;
+      this.delete(oldest);
+    }
+  }
+
+  private delete(key: string): void {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return;
+    this.entries.delete(key);
+    this.bytes -= entry.body.length;
+  }
+}
