@@ -1,5 +1,5 @@
 import type { ListingVersion, RepositoryStore } from "../db/repository-store.js";
-import type { GitHubClient } from "../github/client.js";
+import type { GitHubClient, GitHubListing } from "../github/client.js";
 import { GitHubNotFoundError } from "../github/errors.js";
 import {
   accessOf,
@@ -24,19 +24,30 @@ export interface RepositoryServiceOptions {
 
 /** The use cases behind the /repositories endpoints, independent of HTTP. */
 export class RepositoryService {
+  /**
+   * The GitHub client hands every caller of a fresh or in-flight listing the same object, so
+   * the view of it is built once and shared too: callers must not change it.
+   */
+  private readonly remoteViews = new WeakMap<GitHubListing, RepositoryListing>();
+
   constructor(private readonly options: RepositoryServiceOptions) {}
 
   async listFromGitHub(username: string): Promise<RepositoryListing> {
-    const { user, repositories } = await this.options.github.listRepositories(username);
-    return {
-      user_id: user.id,
-      username: user.login,
-      source: "github",
-      repositories: repositories
-        .filter((repository) => this.mayShow(accessOf(repository)))
-        .map(summaryFromGitHub)
-        .sort(byName),
-    };
+    const fetched = await this.options.github.listRepositories(username);
+    let view = this.remoteViews.get(fetched);
+    if (view === undefined) {
+      view = {
+        user_id: fetched.user.id,
+        username: fetched.user.login,
+        source: "github",
+        repositories: fetched.repositories
+          .filter((repository) => this.mayShow(accessOf(repository)))
+          .map(summaryFromGitHub)
+          .sort(byName),
+      };
+      this.remoteViews.set(fetched, view);
+    }
+    return view;
   }
 
   /**
