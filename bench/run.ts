@@ -33,13 +33,15 @@ const printed = [
   "",
   scalingTable(results),
   "",
-  ...results.flatMap((result) => [
-    `EXPLAIN ANALYZE of the store's listing query on ${result.backend}:`,
-    result.explain.sql,
-    `-- params: ${JSON.stringify(result.explain.params)}`,
-    result.explain.plan,
-    "",
-  ]),
+  ...results.flatMap((result) =>
+    result.explain.flatMap((query) => [
+      `EXPLAIN ANALYZE of the store's listing query on ${result.backend}, ${query.form}:`,
+      query.sql,
+      `-- params: ${JSON.stringify(query.params)}`,
+      query.plan,
+      "",
+    ]),
+  ),
 ].join("\n");
 process.stdout.write(`${printed}\n`);
 
