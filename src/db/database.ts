@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { PGlite } from "@electric-sql/pglite";
+import { PGlite, type PGliteOptions } from "@electric-sql/pglite";
 import { sql } from "drizzle-orm";
 import { drizzle as drizzleNodePg } from "drizzle-orm/node-postgres";
 import { migrate as migrateNodePg } from "drizzle-orm/node-postgres/migrator";
@@ -7,6 +7,7 @@ import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import pg from "pg";
+import { PGLITE_TEMPLATE, TemplateNodeFS } from "./pglite-template.js";
 import * as schema from "./schema.js";
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -27,6 +28,11 @@ export interface DatabaseOptions {
   url?: string | undefined;
   /** PGlite's data directory; "memory://" keeps it in memory. */
   dataDir?: string;
+  /**
+   * A tarball of an initialised, empty cluster that a new PGlite data directory starts from;
+   * by default the one `npm run build` writes. Without a usable one, PGlite runs initdb.
+   */
+  pgliteTemplate?: string;
   /** Bound for getting a connection and for one query, so an unreachable database fails fast. */
   timeoutMs?: number;
   onPoolError?: (error: Error) => void;
@@ -78,10 +84,18 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
   };
 }
 
-function openPglite(dataDir: string): Database {
-  // PGlite's default shared_buffers (128 MB) stays resident in this process, and these two
-  // tables need little of it.
-  const client = new PGlite(dataDir, { postgresqlconf: ["shared_buffers = 16MB"] });
+function openPglite(dataDir: string, template: string): Database {
+  const options: PGliteOptions = {
+    // PGlite's default shared_buffers (128 MB) stays resident in this process, and these two
+    // tables need little of it.
+    postgresqlconf: ["shared_buffers = 16MB"],
+  };
+  // A plain path is a directory on disk, which a first start fills from the template; memory://,
+  // other schemes and "" (memory to PGlite) go to PGlite as they are.
+  const client =
+    dataDir === "" || dataDir.includes("://")
+      ? new PGlite(dataDir, options)
+      : new PGlite(dataDir, { ...options, fs: new TemplateNodeFS(dataDir, template, options) });
   const db = drizzlePglite(client, { schema });
   return {
     kind: "pglite",
@@ -100,5 +114,5 @@ function openPglite(dataDir: string): Database {
 
 export function openDatabase(options: DatabaseOptions): Database {
   if (options.url) return openPostgres(options.url, options);
-  return openPglite(options.dataDir ?? "memory://");
+  return openPglite(options.dataDir ?? "memory://", options.pgliteTemplate ?? PGLITE_TEMPLATE);
 }
