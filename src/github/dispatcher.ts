@@ -1,4 +1,5 @@
-import { Agent, cacheStores, type Dispatcher, interceptors } from "undici";
+import { Agent, type Dispatcher, interceptors } from "undici";
+import { BoundedCacheStore } from "./cache-store.js";
 
 export interface GitHubDispatcherOptions {
   /** Bounds connecting, waiting for headers and each gap between body chunks. */
@@ -8,11 +9,17 @@ export interface GitHubDispatcherOptions {
   /** Ceiling of the first backoff; doubled per retry, then jittered down to a random share. */
   retryBaseDelayMs?: number;
   retryMaxDelayMs?: number;
-  /** Bytes of GitHub answers kept for revalidation. */
+  /** Bytes of GitHub answers kept for revalidation; see DEFAULT_CACHE_MAX_BYTES. */
   cacheMaxBytes?: number;
 }
 
 const RETRYABLE_STATUS = [500, 502, 503, 504];
+
+// What the cache costs in resident memory. Listing pages stay out of it (the client keeps them
+// compacted), so it holds accounts and repositories, about 6 KB each with their headers: 16 MB
+// is some 2,700 of them, more than are asked for within the two minutes (twice GitHub's
+// max-age) that undici keeps an answer for revalidation.
+const DEFAULT_CACHE_MAX_BYTES = 16 * 1024 * 1024;
 
 // Connection-level failures where nothing was processed, so asking again is safe. Timeouts are
 // absent on purpose: a request that used up its time has no time left to retry in.
@@ -63,7 +70,7 @@ export function createGitHubDispatcher(options: GitHubDispatcherOptions): Dispat
     maxRetries = 2,
     retryBaseDelayMs = 200,
     retryMaxDelayMs = 2_000,
-    cacheMaxBytes = 64 * 1024 * 1024,
+    cacheMaxBytes = DEFAULT_CACHE_MAX_BYTES,
   } = options;
   const agent = new Agent({
     connectTimeout: timeoutMs,
@@ -86,10 +93,7 @@ export function createGitHubDispatcher(options: GitHubDispatcherOptions): Dispat
     interceptors.cache({
       type: "private",
       methods: ["GET"],
-      store: new cacheStores.MemoryCacheStore({
-        maxSize: cacheMaxBytes,
-        maxEntrySize: 8 * 1024 * 1024,
-      }),
+      store: new BoundedCacheStore({ maxSize: cacheMaxBytes, maxEntrySize: 8 * 1024 * 1024 }),
     }),
     interceptors.redirect({ maxRedirections: 5 }),
     interceptors.deduplicate({ methods: ["GET"] }),
