@@ -45,6 +45,11 @@ export const userValidator = Compile(GitHubUserSchema);
 export const repositoryValidator = Compile(GitHubRepositorySchema);
 export const repositoryListValidator = Compile(GitHubRepositoryListSchema);
 
+/** A new object with only the fields above; GitHub sends about 30 per account. */
+export function compactUser(user: GitHubUser): GitHubUser {
+  return { id: user.id, login: user.login, type: user.type, html_url: user.html_url };
+}
+
 /**
  * A new object with only the fields above. GitHub sends about 80 per repository, mostly URLs;
  * a kept listing holds just these. Built by hand because TypeBox's Clean, which deletes the

@@ -223,6 +223,64 @@ describe("GitHubClient against the fake GitHub", () => {
     expect(fake.requests.map((r) => r.status)).toEqual(Array(11).fill(304));
   });
 
+  it("asks again only for the listing pages that changed once a listing is stale", async () => {
+    fake.addUser({ login: "changing", repoCount: 250 });
+    const client = makeClient(5_000, "token-changing");
+    const first = await client.listRepositories("changing");
+    const onPageTwo = first.repositories[150]?.name as string;
+    fake.updateRepo("changing", onPageTwo, { stargazers_count: 4242 });
+    fake.resetRequests();
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      vi.setSystemTime(Date.now() + 61_000);
+      const again = await client.listRepositories("changing");
+      expect(again.repositories.find((r) => r.name === onPageTwo)?.stargazers_count).toBe(4242);
+      expect(again.repositories).toHaveLength(250);
+    } finally {
+      vi.useRealTimers();
+    }
+    const pages = fake.requests
+      .filter((r) => r.path.includes("/repos"))
+      .map((r) => [new URL(r.path, fake.url).searchParams.get("page") ?? "1", r.status])
+      .sort();
+    expect(fake.requests).toHaveLength(4);
+    expect(pages).toEqual([
+      ["1", 304],
+      ["2", 200],
+      ["3", 304],
+    ]);
+  });
+
+  it("keeps listing pages out of the dispatcher's cache, holding them compacted instead", async () => {
+    await makeClient(5_000, "token-pages").listRepositories("thousand");
+    fake.resetRequests();
+    await makeClient(5_000, "token-pages").listRepositories("thousand");
+    const pages = fake.requests.filter((r) => r.path.includes("/repos"));
+    expect(pages.map((r) => r.status)).toEqual(Array(10).fill(200));
+    expect(pages.every((r) => r.headers["cache-control"] === "no-store")).toBe(true);
+  });
+
+  it("keeps the sixteen most recent listings for conditional requests", async () => {
+    const logins = Array.from({ length: 17 }, (_, index) => `kept-${index}`);
+    for (const login of logins) fake.addUser({ login, repoCount: 1 });
+    const client = makeClient(5_000, "token-kept");
+    for (const login of logins) await client.listRepositories(login);
+    fake.resetRequests();
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      vi.setSystemTime(Date.now() + 61_000);
+      await client.listRepositories("kept-0");
+      await client.listRepositories("kept-16");
+    } finally {
+      vi.useRealTimers();
+    }
+    const pages = fake.requests.filter((r) => r.path.includes("/repos"));
+    expect(pages.map((r) => [r.path.split("/")[2], r.status])).toEqual([
+      ["kept-0", 200],
+      ["kept-16", 304],
+    ]);
+  });
+
   it("keeps cached answers apart per token", async () => {
     await makeClient(1_000, "token-a").getUser("octocat");
     await makeClient(1_000, "token-b").getUser("octocat");
