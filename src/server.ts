@@ -11,9 +11,9 @@ import { createLogger } from "./logger.js";
 // After each full collection V8 lets the old generation grow to up to four times what survived
 // when the heap limit is large (4 GB on a machine with 16 GB or more). Under the bench's load
 // the garbage of listings and their JSON then filled 225 MB of heap around a live set under
-// 50 MB, and the process peaked at 310 to 320 MB. At 1.3 times it peaked at 175 to 186 MB, for
-// more frequent collections: in side-by-side runs, 15 to 20% fewer local listings a second and,
-// in most pairs, 15 to 40% fewer repeated details, with cold listings (B1) unchanged. The heap
+// 50 MB, and the process peaked at 250 to 320 MB. At 1.3 times it peaked at 174 to 186 MB, for
+// more frequent collections: in alternating runs, repeated details (B3) within 5 to 7%, cold
+// listings (B1) unchanged, and up to 8 to 15% fewer first-read local listings. The heap
 // keeps its ceiling, so a larger live set still fits. V8 reads this flag at every collection,
 // so setting it here, before any load, takes effect.
 setFlagsFromString("--heap-growing-percent=30");
