@@ -38,6 +38,11 @@ function varyMatches(headers: RequestHeaders, entry: Entry): boolean {
   return Object.entries(entry.vary).every(([name, value]) => sameHeader(headers?.[name], value));
 }
 
+/** Entries are found by URL first, then by method and Vary among that URL's answers. */
+function urlKey(key: CacheKey): string {
+  return `${key.origin}:${key.path}`;
+}
+
 function headerBytes(headers: Record<string, string | string[]>): number {
   let bytes = 0;
   for (const [name, value] of Object.entries(headers)) {
@@ -62,7 +67,7 @@ export class BoundedCacheStore implements CacheStore {
   constructor(private readonly options: BoundedCacheStoreOptions) {}
 
   get(key: CacheKey) {
-    const topLevelKey = `${key.origin}:${key.path}`;
+    const topLevelKey = urlKey(key);
     const entries = this.entries.get(topLevelKey);
     if (entries === undefined) return undefined;
     const entry = this.find(topLevelKey, entries, key);
@@ -84,7 +89,7 @@ export class BoundedCacheStore implements CacheStore {
   }
 
   createWriteStream(key: CacheKey, value: CacheValue): Writable {
-    const topLevelKey = `${key.origin}:${key.path}`;
+    const topLevelKey = urlKey(key);
     const entry: Entry = {
       ...value,
       method: key.method,
@@ -109,7 +114,7 @@ export class BoundedCacheStore implements CacheStore {
   }
 
   delete(key: CacheKey): void {
-    const topLevelKey = `${key.origin}:${key.path}`;
+    const topLevelKey = urlKey(key);
     for (const entry of this.entries.get(topLevelKey) ?? []) this.size -= entry.size;
     this.entries.delete(topLevelKey);
   }
