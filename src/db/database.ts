@@ -86,9 +86,12 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
 
 function openPglite(dataDir: string, template: string): Database {
   const options: PGliteOptions = {
-    // PGlite's default shared_buffers (128 MB) stays resident in this process, and these two
-    // tables need little of it.
-    postgresqlconf: ["shared_buffers = 16MB"],
+    // The buffer pool is allocated and zeroed in full inside this process's WebAssembly memory
+    // (4 MB of it resident 17 MB, 16 MB 29 MB, PGlite's default 128 MB far more). A page missing
+    // from it is read from the data directory through the operating system's page cache. In
+    // the bench, listings of 1,000 and 5,000 saved repositories were as fast with 4 MB as with
+    // 16 MB.
+    postgresqlconf: ["shared_buffers = 4MB"],
   };
   // A plain path is a directory on disk, which a first start fills from the template; memory://,
   // other schemes and "" (memory to PGlite) go to PGlite as they are.

@@ -181,6 +181,26 @@ describe("a new PGlite data directory", () => {
   });
 });
 
+describe("the embedded database's settings", () => {
+  it.each([
+    ["the template", () => template],
+    ["initdb", () => join(root, "missing.tar.gz")],
+  ])(
+    "keep the buffer pool at 4 MB in a directory made by %s, across a reopen",
+    async (_name, pick) => {
+      const dataDir = newDataDir();
+      await firstStart(dataDir, pick());
+      const database = openDatabase({ dataDir, pgliteTemplate: pick() });
+      try {
+        const rows = await queryRows(database, sql`show shared_buffers`);
+        expect(rows).toEqual([{ shared_buffers: "4MB" }]);
+      } finally {
+        await database.close();
+      }
+    },
+  );
+});
+
 describe("an existing PGlite data directory", () => {
   it("is opened as it is, whatever the template", async () => {
     const dataDir = newDataDir();
