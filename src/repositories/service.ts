@@ -1,6 +1,7 @@
 import type { ListingVersion, RepositoryStore } from "../db/repository-store.js";
 import type { GitHubClient, GitHubListing } from "../github/client.js";
 import { GitHubNotFoundError } from "../github/errors.js";
+import type { GitHubRepository } from "../github/schemas.js";
 import {
   accessOf,
   byName,
@@ -29,6 +30,8 @@ export class RepositoryService {
    * the view of it is built once and shared too: callers must not change it.
    */
   private readonly remoteViews = new WeakMap<GitHubListing, RepositoryListing>();
+  /** Likewise for a repository's details while GitHub's answer is fresh, when nothing is saved. */
+  private readonly unsavedDetails = new WeakMap<GitHubRepository, RepositoryDetails>();
 
   constructor(private readonly options: RepositoryServiceOptions) {}
 
@@ -81,18 +84,24 @@ export class RepositoryService {
     if (!this.mayShow(accessOf(repository))) {
       throw new GitHubNotFoundError(`GitHub has no repository "${owner}/${name}"`);
     }
-    if (save) {
-      await this.options.store.saveRepository(
-        {
-          id: repository.owner.id,
-          login: repository.owner.login,
-          type: repository.owner.type ?? "User",
-          htmlUrl: repository.owner.html_url ?? `https://github.com/${repository.owner.login}`,
-        },
-        recordFromGitHub(repository),
-      );
+    if (!save) {
+      let details = this.unsavedDetails.get(repository);
+      if (details === undefined) {
+        details = detailsFromGitHub(repository, false);
+        this.unsavedDetails.set(repository, details);
+      }
+      return details;
     }
-    return detailsFromGitHub(repository, save);
+    await this.options.store.saveRepository(
+      {
+        id: repository.owner.id,
+        login: repository.owner.login,
+        type: repository.owner.type ?? "User",
+        htmlUrl: repository.owner.html_url ?? `https://github.com/${repository.owner.login}`,
+      },
+      recordFromGitHub(repository),
+    );
+    return detailsFromGitHub(repository, true);
   }
 
   private mayShow(access: string): boolean {

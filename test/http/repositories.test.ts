@@ -296,6 +296,19 @@ describe.each(BACKENDS)("the /repositories endpoints on %s", (backend) => {
       }
     });
 
+    it("says whether each answer saved, while GitHub's answer is fresh and shared", async () => {
+      h.fake.addUser({ login: "alternate", id: 9300 });
+      h.fake.addRepo("alternate", { name: "flip", id: 9301 });
+      const path = "/repositories/alternate/flip?save_data=";
+      const answers = [];
+      for (const save of ["false", "true", "false", "true"]) answers.push(await h.get(path + save));
+      expect(answers.map((answer) => answer.body.saved)).toEqual([false, true, false, true]);
+      for (const answer of answers) {
+        expect({ ...answer.body, saved: false }).toEqual(answers[0]?.body);
+      }
+      expect(h.fake.requests.filter((request) => request.path.includes("/flip"))).toHaveLength(1);
+    });
+
     it("does not save when save_data=false", async () => {
       h.fake.addUser({ login: "reader", id: 9100 });
       h.fake.addRepo("reader", { name: "only-read", id: 9101 });

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { FastifyReply } from "fastify";
 import { parseBooleanWord } from "../../config/boolean-words.js";
 import type { RepositoryService } from "../../repositories/service.js";
-import type { RepositoryListing } from "../../repositories/views.js";
+import type { RepositoryDetails, RepositoryListing } from "../../repositories/views.js";
 import { sendProblem } from "../problem.js";
 import { type RenderedListing, RenderedListings } from "../rendered-listings.js";
 import {
@@ -35,6 +35,16 @@ export const repositoryRoutes: FastifyPluginAsyncTypebox<RepositoryRoutesOptions
   // fresh; its JSON is shared too, instead of a 220 KB string per caller of a 1,000-repository
   // listing: 100 identical listings at once serialised it 100 times.
   const renderedRemote = new WeakMap<RepositoryListing, Buffer>();
+  // And a repository's details, shared by the service while they are fresh and unsaved.
+  const renderedDetails = new WeakMap<RepositoryDetails, Buffer>();
+  const sendDetails = (reply: FastifyReply, details: RepositoryDetails) => {
+    let body = renderedDetails.get(details);
+    if (body === undefined) {
+      body = Buffer.from(reply.serialize(details) as string);
+      renderedDetails.set(details, body);
+    }
+    return sendSerialised(reply, body);
+  };
 
   app.get("/repositories", { schema: listRepositoriesSchema }, async (request, reply) => {
     const { username, from_local } = request.query;
@@ -59,10 +69,17 @@ export const repositoryRoutes: FastifyPluginAsyncTypebox<RepositoryRoutesOptions
     return sendSerialised(reply, body);
   });
 
-  app.get("/repositories/:owner/:name", { schema: repositoryByOwnerSchema }, async (request) => {
-    const { owner, name } = request.params;
-    return service.getDetails(owner, name, isTrue(request.query.save_data));
-  });
+  app.get(
+    "/repositories/:owner/:name",
+    { schema: repositoryByOwnerSchema },
+    async (request, reply) => {
+      const { owner, name } = request.params;
+      return sendDetails(
+        reply,
+        await service.getDetails(owner, name, isTrue(request.query.save_data)),
+      );
+    },
+  );
 
   app.get("/repositories/:name", { schema: repositoryByNameSchema }, async (request, reply) => {
     const { name } = request.params;
@@ -76,6 +93,6 @@ export const repositoryRoutes: FastifyPluginAsyncTypebox<RepositoryRoutesOptions
         detail: `Query parameter "username" is missing: a repository name alone does not say whose repository. Ask for /repositories/{owner}/${name}?save_data=${save_data} or /repositories/${name}?username={owner}&save_data=${save_data}.`,
       });
     }
-    return service.getDetails(username, name, isTrue(save_data));
+    return sendDetails(reply, await service.getDetails(username, name, isTrue(save_data)));
   });
 };
