@@ -35,7 +35,12 @@ const URL_LIMIT_CHARS = 2048;
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
   const { config, database, github } = deps;
   const app = Fastify({
-    loggerInstance: deps.logger ?? (createLogger(config.logLevel) as FastifyBaseLogger),
+    loggerInstance:
+      deps.logger ??
+      (createLogger({
+        level: config.logLevel,
+        secrets: [config.githubToken],
+      }) as FastifyBaseLogger),
     bodyLimit: BODY_LIMIT_BYTES,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
     // Answers in the time GitHub is given, plus the database; a stuck request ends.

@@ -1,24 +1,52 @@
 import pino, { type DestinationStream, type Logger } from "pino";
 import type { LogLevel } from "./config/config.js";
 
+const CENSOR = "[redacted]";
+
 /**
- * Paths pino blanks out wherever they appear in a log line. The token is never logged on
- * purpose; these catch it if a header or an options object ever is.
+ * Fields pino blanks out: credentials in the places code puts them by name, callers' own
+ * included. Paths only: pino's redaction (@pinojs/redact 0.4) copies every logged object that a
+ * leading "*" path applies to, which cost about 2.8 µs of each line, a tenth of a repeated
+ * details request. The service's own secrets are also caught by value, wherever they are.
  */
 const REDACTED_PATHS = [
   "req.headers.authorization",
   "req.headers.cookie",
   "headers.authorization",
-  "*.headers.authorization",
+  "headers.cookie",
+  "err.headers.authorization",
+  "options.headers.authorization",
+  "config.githubToken",
+  "options.token",
   "githubToken",
-  "*.githubToken",
   "token",
-  "*.token",
 ];
 
 // Lines waiting for stdout beyond this are dropped rather than held: a stalled log reader must
 // not grow the service's memory without bound.
 const MAX_BUFFERED_LOG_BYTES = 16 * 1024 * 1024;
+
+export interface LoggerOptions {
+  level: LogLevel;
+  /**
+   * Values that must never be written (the GitHub token): replaced in every finished line, so
+   * they are caught in any field, message or stack trace, not only at the redacted paths.
+   */
+  secrets?: Array<string | undefined>;
+  /** Where lines go; by default stdout, written asynchronously. */
+  destination?: DestinationStream;
+}
+
+function scrubber(secrets: string[]): ((line: string) => string) | undefined {
+  if (secrets.length === 0) return undefined;
+  return (line) => {
+    let scrubbed = line;
+    for (const secret of secrets) {
+      if (scrubbed.includes(secret)) scrubbed = scrubbed.replaceAll(secret, CENSOR);
+    }
+    return scrubbed;
+  };
+}
 
 /**
  * A logger on `destination`, or on stdout written asynchronously: a synchronous write per line
@@ -26,10 +54,14 @@ const MAX_BUFFERED_LOG_BYTES = 16 * 1024 * 1024;
  * the previous write is done, so they appear at once when the service is quiet and in batches
  * when it is busy; pino writes what is still buffered when the process exits.
  */
-export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
-  const options = { level, redact: { paths: REDACTED_PATHS, censor: "[redacted]" } };
+export function createLogger({ level, secrets = [], destination }: LoggerOptions): Logger {
+  const streamWrite = scrubber(secrets.filter((secret): secret is string => Boolean(secret)));
   return pino(
-    options,
+    {
+      level,
+      redact: { paths: REDACTED_PATHS, censor: CENSOR },
+      ...(streamWrite ? { hooks: { streamWrite } } : {}),
+    },
     destination ?? pino.destination({ dest: 1, sync: false, maxLength: MAX_BUFFERED_LOG_BYTES }),
   );
 }

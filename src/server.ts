@@ -34,7 +34,7 @@ async function main() {
     }
     throw error;
   }
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger({ level: config.logLevel, secrets: [config.githubToken] });
   if (config.databaseUrl === undefined) {
     // The embedded database is Postgres compiled to WebAssembly, 9 MB of it. Besides its
     // baseline (Liftoff) code, V8 compiles the functions that turn hot again with TurboFan, in

@@ -2,23 +2,48 @@ import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { createLogger } from "../src/logger.js";
 
+function capture() {
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk, _encoding, callback) {
+      lines.push(String(chunk));
+      callback();
+    },
+  });
+  return { lines, destination };
+}
+
 describe("createLogger", () => {
-  it("redacts credentials wherever a log call puts them", () => {
-    const lines: string[] = [];
-    const sink = new Writable({
-      write(chunk, _encoding, callback) {
-        lines.push(String(chunk));
-        callback();
-      },
-    });
-    const logger = createLogger("info", sink);
-    const token = "ghp_redactme0123456789";
-    logger.info({ req: { headers: { authorization: `Bearer ${token}` } } }, "incoming");
-    logger.info({ headers: { authorization: `Bearer ${token}` } }, "outgoing");
+  const token = "ghp_redactme0123456789";
+
+  it("blanks credentials at the paths code puts them, callers' own included", () => {
+    const { lines, destination } = capture();
+    const logger = createLogger({ level: "info", destination });
+    logger.info({ req: { headers: { authorization: "Bearer caller-secret" } } }, "incoming");
+    logger.info({ headers: { authorization: "Bearer caller-secret", cookie: "s=1" } }, "out");
     logger.info({ config: { githubToken: token } }, "config");
     logger.info({ githubToken: token, options: { token } }, "options");
     expect(lines).toHaveLength(4);
+    expect(lines.join("")).not.toMatch(/caller-secret|s=1|ghp_/);
+    expect(lines.join("").match(/\[redacted\]/g)).toHaveLength(6);
+  });
+
+  it("replaces the service's secrets wherever they appear in a line", () => {
+    const { lines, destination } = capture();
+    const logger = createLogger({ level: "info", secrets: [token, undefined], destination });
+    logger.info({ deep: { inside: { value: token } } }, "nested");
+    logger.error({ err: new Error(`GitHub refused ${token}`) }, "failed");
+    logger.info(`url https://x:${token}@example.com and ${token} again`);
+    logger.info({ unrelated: "kept as it is" }, "plain");
+    expect(lines).toHaveLength(4);
     expect(lines.join("")).not.toContain(token);
-    expect(lines.join("").match(/\[redacted\]/g)).toHaveLength(5);
+    // The error's message is written twice, as its message and in its stack.
+    expect(
+      lines
+        .slice(0, 3)
+        .join("")
+        .match(/\[redacted\]/g),
+    ).toHaveLength(5);
+    expect(JSON.parse(lines[3] as string)).toMatchObject({ unrelated: "kept as it is" });
   });
 });

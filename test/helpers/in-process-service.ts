@@ -62,7 +62,11 @@ export async function startInProcessService(options: {
     config,
     database: options.database,
     github,
-    logger: createLogger(config.logLevel, sink) as FastifyBaseLogger,
+    logger: createLogger({
+      level: config.logLevel,
+      secrets: [config.githubToken],
+      destination: sink,
+    }) as FastifyBaseLogger,
   });
   const url = await app.listen({ host: "127.0.0.1", port: 0 });
   return {
