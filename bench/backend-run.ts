@@ -157,7 +157,8 @@ export async function runBackend(
   const upstream = new Upstream(fake);
   const storage = await prepareStorage(backend, config, dir);
   const serviceArgs = {
-    args: ["dist/server.js"],
+    // The image's start command (Dockerfile CMD); the flag is Node 20's default.
+    args: ["--max-semi-space-size=16", "dist/server.js"],
     env: {
       ...storage.env,
       GITHUB_API_URL: fake.url,
