@@ -35,9 +35,11 @@ export const repositoryRoutes: FastifyPluginAsyncTypebox<RepositoryRoutesOptions
   // fresh; its JSON is shared too, instead of a 220 KB string per caller of a 1,000-repository
   // listing: 100 identical listings at once serialised it 100 times.
   const renderedRemote = new WeakMap<RepositoryListing, Buffer>();
-  // And a repository's details, shared by the service while they are fresh and unsaved.
+  // And a repository's details, shared by the service while they are fresh and unsaved; the
+  // answer to a save is its own object, serialised once anyway.
   const renderedDetails = new WeakMap<RepositoryDetails, Buffer>();
   const sendDetails = (reply: FastifyReply, details: RepositoryDetails) => {
+    if (details.saved) return reply.send(details);
     let body = renderedDetails.get(details);
     if (body === undefined) {
       body = Buffer.from(reply.serialize(details) as string);
