@@ -86,11 +86,11 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
 
 function openPglite(dataDir: string, template: string): Database {
   const options: PGliteOptions = {
-    // The buffer pool is allocated and zeroed in full inside this process's WebAssembly memory
-    // (4 MB of it resident 17 MB, 16 MB 29 MB, PGlite's default 128 MB far more). A page missing
-    // from it is read from the data directory through the operating system's page cache. In
-    // the bench, listings of 1,000 and 5,000 saved repositories were as fast with 4 MB as with
-    // 16 MB.
+    // The buffer pool is allocated and zeroed in full inside this process's WebAssembly memory:
+    // with 4 MB, 17 MB of that memory was resident at start; with 16 MB, 29 MB; PGlite's default
+    // of 128 MB would hold far more. A page missing from the pool is read from the data
+    // directory through the operating system's page cache. In the bench, listings of 1,000 and
+    // 5,000 saved repositories were as fast with 4 MB as with 16 MB.
     postgresqlconf: ["shared_buffers = 4MB"],
   };
   // A plain path is a directory on disk, which a first start fills from the template; memory://,
