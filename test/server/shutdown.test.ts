@@ -86,10 +86,13 @@ describe.each(CASES)("the server process on $backend, on $signal", ({ backend, s
     const signalledAt = Date.now();
     server.signal(signal);
 
+    // A connection that lands in the listener's queue just as the listener closes is reset
+    // rather than refused (seen once on Node 26): it shows neither outcome, so it is tried again.
+    const undecided = new Set(["connected", "ECONNRESET"]);
     let refusal = "connected";
-    while (refusal === "connected" && Date.now() - signalledAt < 5_000) {
+    while (undecided.has(refusal) && Date.now() - signalledAt < 5_000) {
       refusal = await tryConnect(server.port);
-      if (refusal === "connected") await new Promise((resolve) => setTimeout(resolve, 20));
+      if (undecided.has(refusal)) await new Promise((resolve) => setTimeout(resolve, 20));
     }
     const refusedWhileBusy = !slowAnswered;
 
