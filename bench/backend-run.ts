@@ -15,6 +15,7 @@ import {
   type SavedAccount,
 } from "./bench-database.js";
 import type { BenchConfig } from "./config.js";
+import { IMAGE_COMMAND } from "./image-command.js";
 import { eachPathOnce, type LoadResult, throughput } from "./load.js";
 import { type RunningProcess, startProcess } from "./service-process.js";
 import { BENCH_TOKEN, Upstream } from "./upstream.js";
@@ -157,9 +158,9 @@ export async function runBackend(
   const upstream = new Upstream(fake);
   const storage = await prepareStorage(backend, config, dir);
   const serviceArgs = {
-    // The image's start command (Dockerfile CMD); the flag is Node 20's default.
-    args: ["--max-semi-space-size=16", "dist/server.js"],
+    args: [...IMAGE_COMMAND.args],
     env: {
+      ...IMAGE_COMMAND.env,
       ...storage.env,
       GITHUB_API_URL: fake.url,
       GITHUB_TOKEN: BENCH_TOKEN,

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { IMAGE_COMMAND } from "../../bench/image-command.js";
 
 // What the image does when run is checked by scripts/container-smoke.sh, which replays the
 // Dockerfile; these are the agreements between files that a replay does not see.
@@ -36,5 +37,22 @@ describe("the Dockerfile and its build context", () => {
     const users = [...read("Dockerfile").matchAll(/^USER\s+(\S+)$/gm)].map((match) => match[1]);
     expect(users.at(-1)).toBeDefined();
     expect(["root", "0"]).not.toContain(users.at(-1));
+  });
+
+  it("starts the service as `npm start` and the bench do", () => {
+    const dockerfile = read("Dockerfile");
+    const command = /^CMD\s+(\[.*\])$/m.exec(dockerfile)?.[1];
+    expect(JSON.parse(command ?? "null")).toEqual(["node", ...IMAGE_COMMAND.args]);
+    const runtimeStage = dockerfile.slice(dockerfile.lastIndexOf("\nFROM "));
+    const environment = [
+      ...runtimeStage.replaceAll("\\\n", " ").matchAll(/^ENV\s+(.*)$/gm),
+    ].flatMap((match) => (match[1] ?? "").trim().split(/\s+/));
+    const assignments = Object.entries(IMAGE_COMMAND.env).map(
+      ([name, value]) => `${name}=${value}`,
+    );
+    for (const assignment of assignments) expect(environment).toContain(assignment);
+    expect(JSON.parse(read("package.json")).scripts.start).toBe(
+      `npm run build && ${assignments.join(" ")} node ${IMAGE_COMMAND.args.join(" ")}`,
+    );
   });
 });
