@@ -23,6 +23,23 @@ function sendSerialised(reply: FastifyReply, body: Buffer): FastifyReply {
   return reply.type("application/json; charset=utf-8").send(body);
 }
 
+/**
+ * Sends `value` serialised at most once: the service hands every caller of a fresh answer the
+ * same object, so its JSON is kept beside that object for as long as the object lives.
+ */
+function sendRendered<T extends object>(
+  reply: FastifyReply,
+  rendered: WeakMap<T, Buffer>,
+  value: T,
+): FastifyReply {
+  let body = rendered.get(value);
+  if (body === undefined) {
+    body = Buffer.from(reply.serialize(value) as string);
+    rendered.set(value, body);
+  }
+  return sendSerialised(reply, body);
+}
+
 /** The schema has already checked the word, so only its meaning is left to read. */
 const isTrue = (word: string | undefined) => word !== undefined && parseBooleanWord(word) === true;
 
@@ -38,26 +55,13 @@ export const repositoryRoutes: FastifyPluginAsyncTypebox<RepositoryRoutesOptions
   // And a repository's details, shared by the service while they are fresh and unsaved; the
   // answer to a save is its own object, serialised once anyway.
   const renderedDetails = new WeakMap<RepositoryDetails, Buffer>();
-  const sendDetails = (reply: FastifyReply, details: RepositoryDetails) => {
-    if (details.saved) return reply.send(details);
-    let body = renderedDetails.get(details);
-    if (body === undefined) {
-      body = Buffer.from(reply.serialize(details) as string);
-      renderedDetails.set(details, body);
-    }
-    return sendSerialised(reply, body);
-  };
+  const sendDetails = (reply: FastifyReply, details: RepositoryDetails) =>
+    details.saved ? reply.send(details) : sendRendered(reply, renderedDetails, details);
 
   app.get("/repositories", { schema: listRepositoriesSchema }, async (request, reply) => {
     const { username, from_local } = request.query;
     if (!isTrue(from_local)) {
-      const listing = await service.listFromGitHub(username);
-      let body = renderedRemote.get(listing);
-      if (body === undefined) {
-        body = Buffer.from(reply.serialize(listing) as string);
-        renderedRemote.set(listing, body);
-      }
-      return sendSerialised(reply, body);
+      return sendRendered(reply, renderedRemote, await service.listFromGitHub(username));
     }
     const key = username.toLowerCase();
     const held = renderedListings.get(key);
