@@ -23,9 +23,9 @@ FROM node:${NODE_MAJOR}-trixie-slim AS runtime
 # glibc's malloc raises its mmap threshold to the size of each mapped block it frees (up to
 # 32 MB), so once one large block was freed (a GitHub listing page is about 480 KB of text),
 # later ones came from the main heap, which glibc gives back only from its top. Fixed at glibc's
-# initial 128 KB, blocks that large are mapped and unmapped whole: in the bench the peak fell by 17 MB on PGlite (241 and 248
-# against 224 and 231 MB) and by 4 to 11 MB on Postgres, with B2 and B3 as fast. The C library
-# reads it only at start, so it is given here.
+# initial 128 KB, blocks that large are mapped and unmapped whole: in the bench the peak fell by
+# 17 MB on PGlite (241 and 248 against 224 and 231 MB) and by 4 to 11 MB on Postgres, with B2
+# and B3 as fast. The C library reads it only at start, so it is given here.
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8000 \
