@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# The service's image: a build stage compiles TypeScript with every dependency, the runtime
+# The service's image: a build stage bundles the TypeScript with every dependency, the runtime
 # stage holds production dependencies, dist/ and drizzle/ only. scripts/container-smoke.sh
 # replays this file without Docker (scripts/dockerfile-replay.mjs reads it instruction by
 # instruction), so it uses only what that replay understands: ARG, FROM, WORKDIR, ENV, COPY
@@ -14,7 +14,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 # The npm cache stays in a BuildKit cache mount, out of every layer.
 RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json ./
+COPY scripts/build.mjs ./scripts/
 COPY src ./src
 RUN npm run build
 
@@ -35,7 +36,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --no-audit --no-fund
 COPY --from=build /app/dist ./dist
-# dist/db/database.js resolves its migrations at ../../drizzle, that is /app/drizzle.
+# The service finds its migrations beside package.json, in /app/drizzle.
 COPY drizzle ./drizzle
 # Root owns the code; the service runs as the image's unprivileged node user.
 USER node

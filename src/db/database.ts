@@ -1,4 +1,4 @@
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { PGlite, type PGliteOptions } from "@electric-sql/pglite";
 import { sql } from "drizzle-orm";
 import { drizzle as drizzleNodePg } from "drizzle-orm/node-postgres";
@@ -7,6 +7,7 @@ import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import pg from "pg";
+import { PROJECT_ROOT } from "../project-root.js";
 import { PGLITE_TEMPLATE, TemplateNodeFS } from "./pglite-template.js";
 import * as schema from "./schema.js";
 
@@ -38,8 +39,7 @@ export interface DatabaseOptions {
   onPoolError?: (error: Error) => void;
 }
 
-// Resolved from this file, which sits two levels below the project root in src/ and in dist/.
-const MIGRATIONS_FOLDER = fileURLToPath(new URL("../../drizzle", import.meta.url));
+const MIGRATIONS_FOLDER = join(PROJECT_ROOT, "drizzle");
 
 // Any constant works; it only has to be the same in every replica of this service.
 const MIGRATION_LOCK_KEY = 7_245_101;

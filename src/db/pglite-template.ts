@@ -2,10 +2,10 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { access, readdir, readFile, rename, rm, rmdir, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join, sep } from "node:path";
-import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 import { PGlite, type PGliteOptions } from "@electric-sql/pglite";
 import { NodeFS } from "@electric-sql/pglite/nodefs";
+import { PROJECT_ROOT } from "../project-root.js";
 
 // A cluster opens only under the Postgres build that made it, so the template is named after
 // the PGlite release that carries that build; another release looks for another file.
@@ -16,12 +16,13 @@ const PGLITE_MANIFEST = join(
 const PGLITE_VERSION: string = JSON.parse(readFileSync(PGLITE_MANIFEST, "utf8")).version;
 
 /**
- * Where the build writes the template (see pglite-template-cli.ts). Resolved from this file, two
- * levels below the project root in src/ and in dist/, so both find the one in dist/, which the
- * Dockerfile's runtime stage copies.
+ * Where the build writes the template (see pglite-template-cli.ts): in dist/, which the
+ * Dockerfile's runtime stage copies, and where source and build alike look for it.
  */
-export const PGLITE_TEMPLATE = fileURLToPath(
-  new URL(`../../dist/pglite-template-${PGLITE_VERSION}.tar.gz`, import.meta.url),
+export const PGLITE_TEMPLATE = join(
+  PROJECT_ROOT,
+  "dist",
+  `pglite-template-${PGLITE_VERSION}.tar.gz`,
 );
 
 // Where the template is unpacked and tried: inside the data directory, so moving its files into
