@@ -44,9 +44,10 @@ EXPOSE 8000
 # Slim images have no curl: Node's own fetch asks /health.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT}/health`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-# Node 26's V8 lets the young generation grow further than Node 20's, whose default is this
-# size (under the same allocation load its new space reached 57 MB against 32 MB). On Node 26
-# the bench's peak (docs/performance.md, B5) was 266 MB on Postgres and 343 MB on PGlite, and
-# 205 and 305 MB with Node 20's size, repeated details as fast (33,180 against 33,453 requests a
-# second). V8 reads this only at start, so it is given here.
-CMD ["node", "--max-semi-space-size=16", "dist/server.js"]
+# The young generation's semi-spaces are capped at 8 MB (V8's default cap is 16 MB on Node 20,
+# and Node 26 lets them grow further still). Short-lived request garbage then takes more, smaller
+# collections, and the process less memory: in the bench (docs/performance.md, B5, change 25)
+# the peak on PGlite was 189 and 191 MB against 213 and 217 MB with 16 MB, and repeated details
+# cost as much CPU a request (85 µs on average with either, two processes each, alternating).
+# V8 reads this only at start, so it is given here.
+CMD ["node", "--max-semi-space-size=8", "dist/server.js"]

@@ -4,6 +4,6 @@
  * Dockerfile and `npm start` to the same values, so the three cannot drift apart.
  */
 export const IMAGE_COMMAND = {
-  args: ["--max-semi-space-size=16", "dist/server.js"],
+  args: ["--max-semi-space-size=8", "dist/server.js"],
   env: { MALLOC_MMAP_THRESHOLD_: "131072" },
 } as const;
