@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
 import type { Logger } from "drizzle-orm";
 import { drizzle as drizzleNodePg } from "drizzle-orm/node-postgres";
@@ -7,11 +6,10 @@ import { migrate as migrateNodePg } from "drizzle-orm/node-postgres/migrator";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import pg from "pg";
-import type { Db } from "../src/db/database.js";
+import { type Db, MIGRATIONS_FOLDER } from "../src/db/database.js";
 import type { RepositoryRecord } from "../src/db/repository-store.js";
 import * as schema from "../src/db/schema.js";
 
-const MIGRATIONS_FOLDER = fileURLToPath(new URL("../drizzle", import.meta.url));
 const INSERT_BATCH = 500;
 
 export interface LoggedQuery {

@@ -39,7 +39,8 @@ export interface DatabaseOptions {
   onPoolError?: (error: Error) => void;
 }
 
-const MIGRATIONS_FOLDER = join(PROJECT_ROOT, "drizzle");
+/** drizzle-kit's versioned SQL migrations, applied at start-up. */
+export const MIGRATIONS_FOLDER = join(PROJECT_ROOT, "drizzle");
 
 // Any constant works; it only has to be the same in every replica of this service.
 const MIGRATION_LOCK_KEY = 7_245_101;
