@@ -39,6 +39,12 @@ interface Validator<T> {
 
 type ResponseHeaders = Record<string, string | string[] | undefined>;
 
+interface Answer {
+  status: number;
+  headers: ResponseHeaders;
+  text(): Promise<string>;
+}
+
 interface JsonResponse<T> {
   body: T;
   headers: ResponseHeaders;
@@ -197,28 +203,29 @@ export class GitHubClient {
     return listing;
   }
 
-  /** The listing, fresh for as long as its least fresh page. */
+  /**
+   * The listing, fresh for as long as its least fresh page. The other pages go out as soon as
+   * the first page's headers are in: its `Link` is all they wait for, so the first page's body
+   * is read and parsed while they travel.
+   */
   private async fetchListing(username: string, kept: KeptListing | undefined) {
     const login = encodeURIComponent(username);
     const firstPage = this.apiUrl(`users/${login}/repos`);
     firstPage.searchParams.set("type", "owner");
     firstPage.searchParams.set("per_page", String(PAGE_SIZE));
     const subject = `repository list of "${username}"`;
-    const [user, first] = await Promise.all([
+    let reportLink: (link: string | undefined) => void = () => {};
+    const firstLink = new Promise<string | undefined>((resolve) => {
+      reportLink = resolve;
+    });
+    // Should the first page fail before its headers, firstLink never settles, and Promise.all
+    // rejects with that failure. Promise.all holds a handler on each part, so a part failing
+    // after the listing has already failed is never an unhandled rejection.
+    const [user, first, rest] = await Promise.all([
       this.getUser(username),
-      this.getPage(firstPage, subject, kept?.pages[0]),
+      this.getPage(firstPage, subject, kept?.pages[0], reportLink),
+      firstLink.then((link) => this.getOtherPages(link, subject, kept)),
     ]);
-    const lastPage = this.lastPageUrl(first.link);
-    const pageUrls: URL[] = [];
-    const pageCount = lastPage ? Number(lastPage.searchParams.get("page")) : 1;
-    for (let page = 2; page <= pageCount; page++) {
-      const url = new URL(lastPage as URL);
-      url.searchParams.set("page", String(page));
-      pageUrls.push(url);
-    }
-    const rest = await mapBounded(pageUrls, this.pageConcurrency, (url) =>
-      this.getPage(url, subject, kept?.pages[Number(url.searchParams.get("page")) - 1]),
-    );
     const pages = [first, ...rest];
     // GitHub pages by offset, so a repository created between two page reads can shift another
     // onto the next page twice; the id keeps one copy.
@@ -233,6 +240,21 @@ export class GitHubClient {
       lifetimeMs: Math.min(...pages.map((page) => page.lifetimeMs)),
       pages,
     };
+  }
+
+  /** Pages 2 to the first page's `rel="last"`, `pageConcurrency` at a time. */
+  private getOtherPages(link: string | undefined, subject: string, kept: KeptListing | undefined) {
+    const lastPage = this.lastPageUrl(link);
+    const pageUrls: URL[] = [];
+    const pageCount = lastPage ? Number(lastPage.searchParams.get("page")) : 1;
+    for (let page = 2; page <= pageCount; page++) {
+      const url = new URL(lastPage as URL);
+      url.searchParams.set("page", String(page));
+      pageUrls.push(url);
+    }
+    return mapBounded(pageUrls, this.pageConcurrency, (url) =>
+      this.getPage(url, subject, kept?.pages[Number(url.searchParams.get("page")) - 1]),
+    );
   }
 
   /** Keeps a listing unless a page forbids storing it; the oldest kept listing goes first. */
@@ -258,12 +280,19 @@ export class GitHubClient {
    * then die young instead of all staying alive until the last page is in. With `kept`, the
    * request is conditional on its ETag, and a 304 answers with `kept`.
    */
-  private async getPage(url: URL, subject: string, kept?: KeptPage): Promise<FetchedPage> {
+  private async getPage(
+    url: URL,
+    subject: string,
+    kept?: KeptPage,
+    onLink?: (link: string | undefined) => void,
+  ): Promise<FetchedPage> {
     const etag = kept?.etag;
     const headers =
       etag === undefined ? this.listingHeaders : { ...this.listingHeaders, "if-none-match": etag };
     const response = await this.send(url, headers);
     if (response.status === 304 && kept !== undefined && etag !== undefined) {
+      onLink?.(kept.link);
+      await response.text();
       const cacheControl = headerValue(response.headers, "cache-control") ?? kept.cacheControl;
       return {
         ...kept,
@@ -274,12 +303,23 @@ export class GitHubClient {
         }),
       };
     }
-    const body = this.parse(response, repositoryListValidator, subject);
+    const link = headerValue(response.headers, "link");
+    if (response.status >= 200 && response.status < 300) onLink?.(link);
+    const text = await response.text();
+    // undici writes a request to an idle keep-alive connection only in the event loop's next
+    // check phase (it first lets the connection report a close), so the pages just started
+    // would otherwise wait for this parse, a few milliseconds, before leaving.
+    if (onLink) await new Promise((resolve) => setImmediate(resolve));
+    const body = this.parse(
+      { status: response.status, headers: response.headers, text },
+      repositoryListValidator,
+      subject,
+    );
     return {
       repositories: body.map(compactRepository),
       etag: headerValue(response.headers, "etag"),
       cacheControl: headerValue(response.headers, "cache-control"),
-      link: headerValue(response.headers, "link"),
+      link,
       lifetimeMs: freshnessLifetimeMs(response.headers),
     };
   }
@@ -336,27 +376,40 @@ export class GitHubClient {
     subject: string,
   ): Promise<JsonResponse<T>> {
     const response = await this.send(url, this.headers);
-    return { body: this.parse(response, validator, subject), headers: response.headers };
+    const { status, headers } = response;
+    return {
+      body: this.parse({ status, headers, text: await response.text() }, validator, subject),
+      headers,
+    };
   }
 
-  private async send(url: URL, headers: Record<string, string>) {
+  /** GitHub's answer once its headers are in; `text` reads the rest. */
+  private async send(url: URL, headers: Record<string, string>): Promise<Answer> {
     const signal = AbortSignal.timeout(this.timeoutMs);
+    let response: Dispatcher.ResponseData;
     try {
-      const response = await this.dispatcher.request({
+      response = await this.dispatcher.request({
         origin: url.origin,
         path: `${url.pathname}${url.search}`,
         method: "GET",
         headers,
         signal,
       });
-      return {
-        status: response.statusCode,
-        headers: response.headers,
-        text: await response.body.text(),
-      };
     } catch (error) {
       throw this.transportError(error, signal);
     }
+    const { body } = response;
+    return {
+      status: response.statusCode,
+      headers: response.headers,
+      text: async () => {
+        try {
+          return await body.text();
+        } catch (error) {
+          throw this.transportError(error, signal);
+        }
+      },
+    };
   }
 
   /** The checked body of a 2xx answer, or the error its status means. */

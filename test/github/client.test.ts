@@ -304,6 +304,66 @@ describe("GitHubClient against the fake GitHub", () => {
     expect(fake.requests[0]?.headers.accept).toBe("application/vnd.github+json");
   });
 
+  it("asks for the other pages while the first page's body is still arriving", async () => {
+    // A stand-in GitHub that holds back the end of page 1 until page 2 has been asked for, or
+    // for 2 s: the pages after the first need only its Link header, not its body.
+    const repository = (id: number) => ({
+      id,
+      name: `r${id}`,
+      full_name: `x/r${id}`,
+      owner: { id: 1, login: "x" },
+      html_url: `https://github.com/x/r${id}`,
+      private: false,
+      created_at: null,
+      updated_at: null,
+    });
+    let releaseFirstPage: () => void = () => {};
+    const secondPageAsked = new Promise<void>((resolve) => {
+      releaseFirstPage = resolve;
+    });
+    let secondPageBeforeFirstEnded = false;
+    let firstPageEnded = false;
+    const server = createServer((request, response) => {
+      const url = new URL(request.url ?? "/", "http://stand-in");
+      response.setHeader("content-type", "application/json; charset=utf-8");
+      if (url.pathname === "/users/x") {
+        response.end(JSON.stringify({ id: 1, login: "x" }));
+        return;
+      }
+      const page = Number(url.searchParams.get("page") ?? "1");
+      if (page > 1) {
+        secondPageBeforeFirstEnded ||= page === 2 && !firstPageEnded;
+        if (page === 2) releaseFirstPage();
+        response.end(JSON.stringify([repository(page)]));
+        return;
+      }
+      const last = `http://127.0.0.1:${(server.address() as AddressInfo).port}/user/1/repos?per_page=100&page=3`;
+      response.setHeader("link", `<${last}>; rel="last"`);
+      const body = JSON.stringify([repository(1)]);
+      response.write(body.slice(0, 10));
+      const timer = setTimeout(releaseFirstPage, 2_000);
+      void secondPageAsked.then(() => {
+        clearTimeout(timer);
+        firstPageEnded = true;
+        response.end(body.slice(10));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    const standIn = new GitHubClient({
+      baseUrl: `http://127.0.0.1:${port}`,
+      timeoutMs: 5_000,
+      dispatcher,
+    });
+    try {
+      const { repositories } = await standIn.listRepositories("x");
+      expect(repositories.map((r) => r.id)).toEqual([1, 2, 3]);
+      expect(secondPageBeforeFirstEnded).toBe(true);
+    } finally {
+      server.close();
+    }
+  });
+
   it("refuses a pagination link that leaves the configured API", async () => {
     // A rel="last" on another origin must never receive the token: a stand-in GitHub sends one.
     const server = createServer((request, response) => {
