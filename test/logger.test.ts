@@ -19,13 +19,33 @@ describe("createLogger", () => {
   it("blanks credentials at the paths code puts them, callers' own included", () => {
     const { lines, destination } = capture();
     const logger = createLogger({ level: "info", destination });
-    logger.info({ req: { headers: { authorization: "Bearer caller-secret" } } }, "incoming");
     logger.info({ headers: { authorization: "Bearer caller-secret", cookie: "s=1" } }, "out");
     logger.info({ config: { githubToken: token } }, "config");
     logger.info({ githubToken: token, options: { token } }, "options");
-    expect(lines).toHaveLength(4);
+    expect(lines).toHaveLength(3);
     expect(lines.join("")).not.toMatch(/caller-secret|s=1|ghp_/);
-    expect(lines.join("").match(/\[redacted\]/g)).toHaveLength(6);
+    expect(lines.join("").match(/\[redacted\]/g)).toHaveLength(5);
+  });
+
+  it("writes a request as what was asked and by whom, never its headers", () => {
+    const { lines, destination } = capture();
+    const logger = createLogger({ level: "info", destination });
+    const request = {
+      method: "GET",
+      url: "/repositories?username=octocat",
+      headers: { host: "service:8000", authorization: "Bearer caller-secret", cookie: "s=1" },
+      socket: { remoteAddress: "203.0.113.7", remotePort: 50123 },
+    };
+    logger.info({ req: request }, "incoming");
+    const line = JSON.parse(lines[0] ?? "{}");
+    expect(line.req).toEqual({
+      method: "GET",
+      url: "/repositories?username=octocat",
+      host: "service:8000",
+      remoteAddress: "203.0.113.7",
+      remotePort: 50123,
+    });
+    expect(lines[0]).not.toMatch(/caller-secret|s=1/);
   });
 
   it("replaces the service's secrets wherever they appear in a line", () => {
