@@ -1,4 +1,4 @@
-import { createServer } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { GitHubClient } from "../../src/github/client.js";
@@ -304,9 +304,30 @@ describe("GitHubClient against the fake GitHub", () => {
     expect(fake.requests[0]?.headers.accept).toBe("application/vnd.github+json");
   });
 
+  /** Runs `use` with a client of a stand-in GitHub on 127.0.0.1 that answers with `handle`. */
+  async function withStandIn(
+    handle: (request: IncomingMessage, response: ServerResponse, origin: string) => void,
+    timeoutMs: number,
+    use: (client: GitHubClient) => Promise<void>,
+  ) {
+    let origin = "";
+    const server = createServer((request, response) => {
+      response.setHeader("content-type", "application/json; charset=utf-8");
+      if (request.url === "/users/x") response.end(JSON.stringify({ id: 1, login: "x" }));
+      else handle(request, response, origin);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      await use(new GitHubClient({ baseUrl: origin, timeoutMs, dispatcher }));
+    } finally {
+      server.close();
+    }
+  }
+
   it("asks for the other pages while the first page's body is still arriving", async () => {
-    // A stand-in GitHub that holds back the end of page 1 until page 2 has been asked for, or
-    // for 2 s: the pages after the first need only its Link header, not its body.
+    // The stand-in holds back the end of page 1 until page 2 has been asked for, or for 2 s:
+    // the pages after the first need only its Link header, not its body.
     const repository = (id: number) => ({
       id,
       name: `r${id}`,
@@ -323,22 +344,15 @@ describe("GitHubClient against the fake GitHub", () => {
     });
     let secondPageBeforeFirstEnded = false;
     let firstPageEnded = false;
-    const server = createServer((request, response) => {
-      const url = new URL(request.url ?? "/", "http://stand-in");
-      response.setHeader("content-type", "application/json; charset=utf-8");
-      if (url.pathname === "/users/x") {
-        response.end(JSON.stringify({ id: 1, login: "x" }));
-        return;
-      }
-      const page = Number(url.searchParams.get("page") ?? "1");
+    const answer = (request: IncomingMessage, response: ServerResponse, origin: string) => {
+      const page = Number(new URL(request.url ?? "/", origin).searchParams.get("page") ?? "1");
       if (page > 1) {
         secondPageBeforeFirstEnded ||= page === 2 && !firstPageEnded;
         if (page === 2) releaseFirstPage();
         response.end(JSON.stringify([repository(page)]));
         return;
       }
-      const last = `http://127.0.0.1:${(server.address() as AddressInfo).port}/user/1/repos?per_page=100&page=3`;
-      response.setHeader("link", `<${last}>; rel="last"`);
+      response.setHeader("link", `<${origin}/user/1/repos?per_page=100&page=3>; rel="last"`);
       const body = JSON.stringify([repository(1)]);
       response.write(body.slice(0, 10));
       const timer = setTimeout(releaseFirstPage, 2_000);
@@ -347,45 +361,22 @@ describe("GitHubClient against the fake GitHub", () => {
         firstPageEnded = true;
         response.end(body.slice(10));
       });
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const { port } = server.address() as AddressInfo;
-    const standIn = new GitHubClient({
-      baseUrl: `http://127.0.0.1:${port}`,
-      timeoutMs: 5_000,
-      dispatcher,
-    });
-    try {
-      const { repositories } = await standIn.listRepositories("x");
+    };
+    await withStandIn(answer, 5_000, async (client) => {
+      const { repositories } = await client.listRepositories("x");
       expect(repositories.map((r) => r.id)).toEqual([1, 2, 3]);
       expect(secondPageBeforeFirstEnded).toBe(true);
-    } finally {
-      server.close();
-    }
+    });
   });
 
   it("refuses a pagination link that leaves the configured API", async () => {
-    // A rel="last" on another origin must never receive the token: a stand-in GitHub sends one.
-    const server = createServer((request, response) => {
-      response.setHeader("content-type", "application/json; charset=utf-8");
-      if (request.url === "/users/x") {
-        response.end(JSON.stringify({ id: 1, login: "x" }));
-        return;
-      }
+    // A rel="last" on another origin must never receive the token: the stand-in sends one.
+    const answer = (_request: IncomingMessage, response: ServerResponse) => {
       response.setHeader("link", '<http://203.0.113.1/user/1/repos?page=2>; rel="last"');
       response.end("[]");
+    };
+    await withStandIn(answer, 1_000, async (client) => {
+      await expect(client.listRepositories("x")).rejects.toThrow(/outside its API/);
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const { port } = server.address() as AddressInfo;
-    const stray = new GitHubClient({
-      baseUrl: `http://127.0.0.1:${port}`,
-      timeoutMs: 1_000,
-      dispatcher,
-    });
-    try {
-      await expect(stray.listRepositories("x")).rejects.toThrow(/outside its API/);
-    } finally {
-      server.close();
-    }
   });
 });
