@@ -3,10 +3,9 @@ import { openSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
-import { fileURLToPath } from "node:url";
 import { request } from "undici";
+import { PROJECT_ROOT } from "../src/project-root.js";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const READY_POLL_MS = 5;
 const START_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 15_000;
@@ -53,7 +52,7 @@ export async function startProcess(options: {
   const log = openSync(options.logFile, "a");
   const started = performance.now();
   const child: ChildProcess = spawn(process.execPath, options.args, {
-    cwd: ROOT,
+    cwd: PROJECT_ROOT,
     env: { PATH: process.env.PATH ?? "", ...options.env, PORT: String(port), HOST: "127.0.0.1" },
     stdio: ["ignore", log, log],
   });

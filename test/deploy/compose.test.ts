@@ -2,14 +2,13 @@ import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { Ajv } from "ajv";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { PROJECT_ROOT } from "../../src/project-root.js";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const COMPOSE_FILE = join(ROOT, "docker-compose.yml");
+const COMPOSE_FILE = join(PROJECT_ROOT, "docker-compose.yml");
 
 // dclint ships the Compose Specification's own JSON schema (compose-spec/compose-spec,
 // schema/compose-spec.json); its package exports hide the file, so it is found beside
@@ -53,11 +52,11 @@ describe("docker-compose.yml", () => {
   });
 
   it("passes dclint's rules without an error or a warning", async () => {
-    const dclint = join(ROOT, "node_modules", ".bin", "dclint");
+    const dclint = join(PROJECT_ROOT, "node_modules", ".bin", "dclint");
     const { stdout } = await promisify(execFile)(
       dclint,
       [COMPOSE_FILE, "--formatter", "json", "--color", "false"],
-      { cwd: ROOT },
+      { cwd: PROJECT_ROOT },
     ).catch((error: { stdout: string }) => ({ stdout: error.stdout }));
     const [result] = JSON.parse(stdout);
     expect(result.messages).toEqual([]);

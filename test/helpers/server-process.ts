@@ -3,10 +3,9 @@ import { readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
+import { PROJECT_ROOT } from "../../src/project-root.js";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const ENTRY = join(ROOT, "dist", "server.js");
+const ENTRY = join(PROJECT_ROOT, "dist", "server.js");
 const START_BOUND_MS = 45_000;
 const STOP_BOUND_MS = 12_000;
 
@@ -28,8 +27,8 @@ export function ensureBuilt(): void {
   } catch {
     built = 0;
   }
-  if (built >= newestModification(join(ROOT, "src"))) return;
-  execFileSync("npm", ["run", "build"], { cwd: ROOT, stdio: "pipe", timeout: 120_000 });
+  if (built >= newestModification(join(PROJECT_ROOT, "src"))) return;
+  execFileSync("npm", ["run", "build"], { cwd: PROJECT_ROOT, stdio: "pipe", timeout: 120_000 });
 }
 
 export interface ServerProcess {
@@ -72,7 +71,7 @@ export async function startServerProcess(
 ): Promise<ServerProcess> {
   const args = options.from === "source" ? ["--import", "tsx", "src/server.ts"] : [ENTRY];
   const child: ChildProcess = spawn(process.execPath, args, {
-    cwd: ROOT,
+    cwd: PROJECT_ROOT,
     env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: "0", ...env, LOG_LEVEL: "info" },
     stdio: ["ignore", "pipe", "pipe"],
   });
