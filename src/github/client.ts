@@ -278,7 +278,8 @@ export class GitHubClient {
    * One listing page, cut down to the fields this service reads as soon as it arrives: GitHub's
    * full objects (about 5 MB per 1,000 repositories, besides the text they were parsed from)
    * then die young instead of all staying alive until the last page is in. With `kept`, the
-   * request is conditional on its ETag, and a 304 answers with `kept`.
+   * request is conditional on its ETag, and a 304 answers with `kept`. `onLink` hears the page's
+   * `Link` (a 304's from `kept`) as soon as the headers are in, before the body is read.
    */
   private async getPage(
     url: URL,
