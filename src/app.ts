@@ -9,11 +9,14 @@ import type { Database } from "./db/database.js";
 import { RepositoryStore } from "./db/repository-store.js";
 import type { GitHubClient } from "./github/client.js";
 import { registerProblemHandlers, sendProblem } from "./http/problem.js";
+import { REQUEST_ID_HEADER, requestIdOf } from "./http/request-id.js";
 import { OneLinePerRequest } from "./http/request-log.js";
 import { healthRoutes } from "./http/routes/health.js";
+import { metricsRoutes, UNMEASURED_ROUTES } from "./http/routes/metrics.js";
 import { repositoryRoutes } from "./http/routes/repositories.js";
 import { addSecurityHeaders } from "./http/security-headers.js";
 import { createLogger } from "./logger.js";
+import { Metrics } from "./observability/metrics.js";
 import { RepositoryService } from "./repositories/service.js";
 
 export interface AppDependencies {
@@ -46,8 +49,14 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     // Answers in the time GitHub is given, plus the database; a stuck request ends.
     requestTimeout: config.githubTimeoutMs * 3,
     logController: new OneLinePerRequest(),
+    genReqId: requestIdOf,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // onSend, not onRequest: answers Fastify sends before routing (a malformed URL) carry it too.
+  app.addHook("onSend", (request, reply, payload, done) => {
+    reply.header(REQUEST_ID_HEADER, request.id);
+    done(null, payload);
+  });
   registerProblemHandlers(app);
   addSecurityHeaders(app);
   // Callback style: an async hook costs a promise on every request to check a length.
@@ -70,7 +79,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     await app.register(rateLimit, {
       max: config.rateLimitPerMinute,
       timeWindow: 60_000,
-      allowList: (request) => request.url === "/health" || request.url === "/ready",
+      allowList: (request) =>
+        request.routeOptions.url !== undefined && UNMEASURED_ROUTES.has(request.routeOptions.url),
       errorResponseBuilder: (_request, context) =>
         Object.assign(
           new Error(
@@ -101,7 +111,13 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     store: new RepositoryStore(database.db),
     allowPrivateRepos: config.allowPrivateRepos,
   });
-  await app.register(healthRoutes, { database });
+  const metrics = new Metrics({ githubApiUrl: config.githubApiUrl, database });
+  app.addHook("onClose", (_app, done) => {
+    metrics.close();
+    done();
+  });
+  await app.register(metricsRoutes, { metrics });
+  await app.register(healthRoutes, { database, github: metrics.github });
   await app.register(repositoryRoutes, { service });
   return app;
 }

@@ -22,6 +22,16 @@ export interface Database {
   /** Applies pending migrations from ./drizzle; safe to run from several processes at once. */
   migrate(): Promise<void>;
   close(): Promise<void>;
+  /** The connection pool's state, for metrics; only Postgres has a pool. */
+  readonly pool?: () => PoolState;
+}
+
+export interface PoolState {
+  /** Connections checked out by a query or a transaction. */
+  inUse: number;
+  idle: number;
+  /** Queries waiting for a connection. */
+  waiting: number;
 }
 
 export interface DatabaseOptions {
@@ -65,6 +75,11 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
   return {
     kind: "postgres",
     db,
+    pool: () => ({
+      inUse: pool.totalCount - pool.idleCount,
+      idle: pool.idleCount,
+      waiting: pool.waitingCount,
+    }),
     async ping() {
       await pool.query("select 1");
     },

@@ -10,7 +10,11 @@ describe("operations endpoints", () => {
 
   it("answers /health and /ready", async () => {
     expect(await h.get("/health")).toMatchObject({ status: 200, body: { status: "ok" } });
-    expect(await h.get("/ready")).toMatchObject({ status: 200, body: { status: "ready" } });
+    // Before any GitHub request there is no budget to report.
+    expect(await h.get("/ready")).toMatchObject({
+      status: 200,
+      body: { status: "ready", checks: { database: "ok", github_budget: null } },
+    });
   });
 
   it("serves Swagger UI at /docs", async () => {
@@ -26,6 +30,7 @@ describe("operations endpoints", () => {
     expect(Object.keys(body.paths).sort()).toEqual(
       [
         "/health",
+        "/metrics",
         "/ready",
         "/repositories",
         "/repositories/{name}",
@@ -58,10 +63,15 @@ describe("operations endpoints", () => {
 
   it("answers /ready with 503 once the database is gone", async () => {
     const other = await startHarness();
+    expect((await other.get("/metrics")).text).toMatch(/^database_up 1$/m);
     await other.test.database.close();
     const response = await other.get("/ready");
     expect(response.status).toBe(503);
     expect(response.headers["retry-after"]).toBe("5");
+    // Metrics still answer, and say what an alert on the database watches for.
+    const metrics = await other.get("/metrics");
+    expect(metrics.status).toBe(200);
+    expect(metrics.text).toMatch(/^database_up 0$/m);
     await other.app.close();
     await other.fake.close();
   });

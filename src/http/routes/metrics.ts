@@ -1,0 +1,53 @@
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import fp from "fastify-plugin";
+import Type from "typebox";
+import type { Metrics } from "../../observability/metrics.js";
+
+export interface MetricsRoutesOptions {
+  metrics: Metrics;
+}
+
+/** Operations endpoints: probes and scrapes would otherwise swamp the API's own figures. */
+export const UNMEASURED_ROUTES = new Set(["/metrics", "/health", "/ready"]);
+
+const metricsRoutesPlugin: FastifyPluginAsyncTypebox<MetricsRoutesOptions> = async (
+  app,
+  { metrics },
+) => {
+  // Callback style: an async hook costs a promise on every request.
+  app.addHook("onResponse", (request, reply, done) => {
+    const route = request.routeOptions.url;
+    if (route === undefined || !UNMEASURED_ROUTES.has(route)) {
+      metrics.httpDuration.observe(
+        {
+          method: request.method,
+          // Unrouted requests share one label: their raw URLs would make a series per URL.
+          route: route ?? "unmatched",
+          status_class: `${Math.floor(reply.statusCode / 100)}xx`,
+        },
+        reply.elapsedTime / 1000,
+      );
+    }
+    done();
+  });
+
+  app.get(
+    "/metrics",
+    {
+      schema: {
+        summary: "Prometheus metrics",
+        description:
+          "Requests by route and status class, GitHub requests by kind and outcome, GitHub's budget as last seen, the database pool and the process, in Prometheus' text format.",
+        tags: ["operations"],
+        produces: ["text/plain"],
+        response: { 200: Type.String() },
+      },
+    },
+    async (_request, reply) => {
+      reply.type(metrics.registry.contentType);
+      return metrics.registry.metrics();
+    },
+  );
+};
+
+export const metricsRoutes = fp(metricsRoutesPlugin, { name: "metrics" });

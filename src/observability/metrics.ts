@@ -1,0 +1,72 @@
+import { collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { Database } from "../db/database.js";
+import { GitHubTraffic } from "./github-traffic.js";
+
+export interface MetricsOptions {
+  githubApiUrl: string;
+  database: Database;
+}
+
+/** The seconds an answer may take, from a repeated details request to a cold 5,000-repo listing. */
+const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/**
+ * Everything `/metrics` shows, in a registry of this app's own: two apps in one process (the
+ * tests, the bench) never count into each other.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly github: GitHubTraffic;
+  readonly httpDuration: Histogram<"method" | "route" | "status_class">;
+
+  constructor({ githubApiUrl, database }: MetricsOptions) {
+    collectDefaultMetrics({ register: this.registry });
+    this.github = new GitHubTraffic(githubApiUrl, this.registry);
+    this.httpDuration = new Histogram({
+      name: "http_request_duration_seconds",
+      help: "Time to answer a request to this API, by route pattern and status class",
+      labelNames: ["method", "route", "status_class"],
+      buckets: DURATION_BUCKETS,
+      registers: [this.registry],
+    });
+    new Gauge({
+      name: "database_up",
+      help: "1 when the database answered a trivial query at this scrape, 0 otherwise",
+      registers: [this.registry],
+      async collect() {
+        this.set(
+          await database.ping().then(
+            () => 1,
+            () => 0,
+          ),
+        );
+      },
+    });
+    const pool = database.pool;
+    if (pool) {
+      new Gauge({
+        name: "db_pool_connections",
+        help: "Database connections by state",
+        labelNames: ["state"],
+        registers: [this.registry],
+        collect() {
+          const state = pool();
+          this.set({ state: "in_use" }, state.inUse);
+          this.set({ state: "idle" }, state.idle);
+        },
+      });
+      new Gauge({
+        name: "db_pool_waiting",
+        help: "Queries waiting for a database connection",
+        registers: [this.registry],
+        collect() {
+          this.set(pool().waiting);
+        },
+      });
+    }
+  }
+
+  close() {
+    this.github.close();
+  }
+}
