@@ -29,19 +29,6 @@ export class Metrics {
       buckets: DURATION_BUCKETS,
       registers: [this.registry],
     });
-    new Gauge({
-      name: "database_up",
-      help: "1 when the database answered a trivial query at this scrape, 0 otherwise",
-      registers: [this.registry],
-      async collect() {
-        this.set(
-          await database.ping().then(
-            () => 1,
-            () => 0,
-          ),
-        );
-      },
-    });
     const pool = database.pool;
     if (pool) {
       new Gauge({
@@ -64,6 +51,20 @@ export class Metrics {
         },
       });
     }
+    // After the pool's gauges: their readings must not count this ping's connection.
+    new Gauge({
+      name: "database_up",
+      help: "1 when the database answered a trivial query at this scrape, 0 otherwise",
+      registers: [this.registry],
+      async collect() {
+        this.set(
+          await database.ping().then(
+            () => 1,
+            () => 0,
+          ),
+        );
+      },
+    });
   }
 
   close() {
