@@ -160,7 +160,6 @@ export async function runBackend(
   const serviceArgs = {
     args: [...IMAGE_COMMAND.args],
     env: {
-      ...IMAGE_COMMAND.env,
       ...storage.env,
       GITHUB_API_URL: fake.url,
       GITHUB_TOKEN: BENCH_TOKEN,

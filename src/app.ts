@@ -4,6 +4,7 @@ import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import type { Redis } from "ioredis";
 import type { Config } from "./config/config.js";
 import type { Database } from "./db/database.js";
 import { RepositoryStore } from "./db/repository-store.js";
@@ -23,6 +24,8 @@ export interface AppDependencies {
   config: Config;
   database: Database;
   github: GitHubClient;
+  /** With REDIS_URL: the rate limit counts here, across replicas. The caller closes it. */
+  redis?: Redis | undefined;
   /** Defaults to a logger on stdout at the configured level. */
   logger?: FastifyBaseLogger;
 }
@@ -79,6 +82,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     await app.register(rateLimit, {
       max: config.rateLimitPerMinute,
       timeWindow: 60_000,
+      // Redis away or slow: requests go uncounted rather than refused.
+      ...(deps.redis === undefined ? {} : { redis: deps.redis, skipOnError: true }),
       allowList: (request) =>
         request.routeOptions.url !== undefined && UNMEASURED_ROUTES.has(request.routeOptions.url),
       errorResponseBuilder: (_request, context) =>

@@ -1,22 +1,11 @@
 import type { ServerResponse } from "node:http";
-import { setFlagsFromString } from "node:v8";
 import closeWithGrace from "close-with-grace";
 import { buildApp } from "./app.js";
 import { ConfigError, loadConfig } from "./config/config.js";
 import { openDatabase } from "./db/database.js";
-import { GitHubClient } from "./github/client.js";
-import { createGitHubDispatcher } from "./github/dispatcher.js";
+import { openGitHub } from "./github/open.js";
 import { createLogger } from "./logger.js";
-
-// After each full collection V8 lets the old generation grow to up to four times what survived
-// when the heap limit is large (4 GB on a machine with 16 GB or more). Under the bench's load
-// the garbage of listings and their JSON then filled 225 MB of heap around a live set under
-// 50 MB, and the process peaked at 250 to 320 MB. At 1.3 times it peaked at 174 to 186 MB, for
-// more frequent collections: in alternating runs, repeated details (B3) within 5 to 7%, cold
-// listings (B1) unchanged, and up to 8 to 15% fewer first-read local listings. The heap
-// keeps its ceiling, so a larger live set still fits. V8 reads this flag at every collection,
-// so setting it here, before any load, takes effect.
-setFlagsFromString("--heap-growing-percent=30");
+import { openRedis } from "./redis.js";
 
 // In-flight requests get this long to finish after SIGTERM or SIGINT.
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -35,29 +24,15 @@ async function main() {
     throw error;
   }
   const logger = createLogger({ level: config.logLevel, secrets: [config.githubToken] });
-  if (config.databaseUrl === undefined) {
-    // The embedded database is Postgres compiled to WebAssembly, 9 MB of it. Besides its
-    // baseline (Liftoff) code, V8 compiles the functions that turn hot again with TurboFan, in
-    // background threads whose memory stays with the process: in the bench the service peaked
-    // at 299 to 301 MB with that tier and at 249 to 259 MB without it, and B1 to B4 and saving
-    // 1,000 repositories took as long either way, since the service's queries are small. Set
-    // before PGlite compiles its module, so it applies to all of it.
-    setFlagsFromString("--liftoff-only");
-  }
   const database = openDatabase({
     url: config.databaseUrl,
     dataDir: config.dataDir,
     onPoolError: (error) => logger.warn({ reason: error.message }, "database connection lost"),
   });
   await database.migrate();
-  const dispatcher = createGitHubDispatcher({ timeoutMs: config.githubTimeoutMs });
-  const github = new GitHubClient({
-    baseUrl: config.githubApiUrl,
-    token: config.githubToken,
-    timeoutMs: config.githubTimeoutMs,
-    dispatcher,
-  });
-  const app = await buildApp({ config, database, github, logger });
+  const redis = config.redisUrl === undefined ? undefined : openRedis(config.redisUrl);
+  const github = openGitHub({ config, redis, log: logger });
+  const app = await buildApp({ config, database, github: github.client, redis, logger });
 
   // server.close() only ends connections that are idle when it is called: a keep-alive
   // connection whose request was still running would stay open after its answer until the
@@ -81,7 +56,7 @@ async function main() {
     } finally {
       clearInterval(reaper);
     }
-    await Promise.allSettled([database.close(), dispatcher.close()]);
+    await Promise.allSettled([database.close(), github.close(), redis?.quit()]);
   });
 
   await app.listen({ port: config.port, host: config.host });
@@ -90,6 +65,7 @@ async function main() {
       database: database.kind,
       github: config.githubApiUrl,
       authenticated: config.githubToken !== undefined,
+      cache: redis === undefined ? "memory" : "redis",
     },
     "ready",
   );

@@ -12,6 +12,10 @@ export interface Config {
   githubApiUrl: string;
   githubToken: string | undefined;
   githubTimeoutMs: number;
+  /** Listing pages fetched at once after the first. */
+  githubPageConcurrency: number;
+  /** A redis:// URL for the shared GitHub cache and rate limit; undefined keeps both in memory. */
+  redisUrl: string | undefined;
   allowPrivateRepos: boolean;
   logLevel: LogLevel;
   /** Origins allowed by CORS; empty means CORS stays off. */
@@ -130,6 +134,8 @@ export function loadConfig(env: Env = process.env): Config {
     githubApiUrl: (githubApiUrl as string).replace(/\/+$/, ""),
     githubToken: readToken(env),
     githubTimeoutMs: readInteger(env, "GITHUB_TIMEOUT_MS", 10_000, 1, 600_000),
+    githubPageConcurrency: readInteger(env, "GITHUB_PAGE_CONCURRENCY", 10, 1, 100),
+    redisUrl: readUrl(env, "REDIS_URL", ["redis:", "rediss:"]),
     allowPrivateRepos: readBoolean(env, "ALLOW_PRIVATE_REPOS", false),
     logLevel: readLogLevel(env),
     corsOrigins: readOrigins(env),

@@ -1,11 +1,11 @@
 import type { Dispatcher } from "undici";
+import { type CachedAnswer, type Fetched, GitHubCache, MemoryStore } from "./cache.js";
 import {
   GitHubBadGatewayError,
   GitHubNotFoundError,
   GitHubRateLimitError,
   GitHubTimeoutError,
 } from "./errors.js";
-import { FreshAnswers, freshnessLifetimeMs } from "./fresh-answers.js";
 import { parseLinkHeader } from "./link-header.js";
 import {
   compactRepository,
@@ -26,6 +26,8 @@ export interface GitHubClientOptions {
   dispatcher: Dispatcher;
   /** Listing pages fetched at the same time after the first. */
   pageConcurrency?: number;
+  /** Where answers are kept; defaults to a cache in this process's memory. */
+  cache?: GitHubCache;
 }
 
 export interface GitHubListing {
@@ -45,41 +47,10 @@ interface Answer {
   text(): Promise<string>;
 }
 
-interface JsonResponse<T> {
-  body: T;
-  headers: ResponseHeaders;
-}
-
-/** A listing page as kept between fetches: what the service reads of it, and how to ask again. */
-interface KeptPage {
-  repositories: GitHubRepository[];
-  etag: string | undefined;
-  /** Kept because GitHub may leave Cache-Control and Link out of a 304. */
-  cacheControl: string | undefined;
-  link: string | undefined;
-}
-
-interface FetchedPage extends KeptPage {
-  lifetimeMs: number;
-}
-
-interface KeptListing {
-  listing: GitHubListing;
-  /** Until then GitHub's max-age lets the listing be served without asking. */
-  freshUntil: number;
-  /** Page n at index n - 1. */
-  pages: KeptPage[];
-}
-
 const PAGE_SIZE = 100;
 // Ten pages in flight after the first: up to 1,100 repositories cost two round trips of
 // latency; beyond that each further ten pages cost one more, while GitHub sees a bounded burst.
 const DEFAULT_PAGE_CONCURRENCY = 10;
-// Kept listings are compacted (about 0.4 MB per 1,000 repositories), so a few are enough for
-// the accounts asked for most.
-const MAX_KEPT_LISTINGS = 16;
-const NO_STORE = /(^|,)\s*no-store\b/i;
-
 function headerValue(headers: ResponseHeaders, name: string) {
   const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
@@ -126,38 +97,30 @@ async function mapBounded<T, R>(items: T[], limit: number, task: (item: T) => Pr
 
 /**
  * GitHub's REST API as this service needs it, usable without any HTTP routes. Transport
- * concerns (keep-alive, retries, HTTP caching, redirects, coalescing of requests) live in the
- * dispatcher; this class turns answers into data or into the typed errors of ./errors.ts, and
- * shares parsed answers between callers while GitHub's max-age allows.
+ * concerns (keep-alive, retries, redirects) live in the dispatcher, and every answer is kept
+ * in the one GitHub cache (./cache.ts); this class turns answers into data or into the typed
+ * errors of ./errors.ts.
  */
 export class GitHubClient {
+  readonly cache: GitHubCache;
   private readonly base: URL;
   private readonly headers: Record<string, string>;
-  private readonly listingHeaders: Record<string, string>;
   private readonly timeoutMs: number;
   private readonly dispatcher: Dispatcher;
   private readonly pageConcurrency: number;
-  /** Listings being fetched, by lower-cased login; see listRepositories. */
-  private readonly listingsInFlight = new Map<string, Promise<GitHubListing>>();
-  private readonly freshAnswers = new FreshAnswers();
-  /** By lower-cased login, oldest first; kept past their max-age for conditional requests. */
-  private readonly keptListings = new Map<string, KeptListing>();
 
   constructor(options: GitHubClientOptions) {
     this.base = new URL(`${options.baseUrl.replace(/\/+$/, "")}/`);
     this.timeoutMs = options.timeoutMs;
     this.dispatcher = options.dispatcher;
     this.pageConcurrency = options.pageConcurrency ?? DEFAULT_PAGE_CONCURRENCY;
+    this.cache = options.cache ?? new GitHubCache(new MemoryStore(), { token: options.token });
     this.headers = {
       accept: "application/vnd.github+json",
       "x-github-api-version": "2022-11-28",
       "user-agent": "github-repos-service",
       ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
     };
-    // Listing pages are kept here, compacted, with their ETags (see keptListings), so undici's
-    // cache is told not to store them: it would hold every raw page, about 470 KB each, beside
-    // them. With pages in that cache too, the bench's peak resident set was 10 to 15 MB higher.
-    this.listingHeaders = { ...this.headers, "cache-control": "no-store" };
   }
 
   getUser(username: string): Promise<GitHubUser> {
@@ -182,35 +145,12 @@ export class GitHubClient {
    * Every repository the account owns. The account and the first page go out together; the
    * first page's `Link: rel="last"` then tells how many pages remain, and those go out
    * concurrently, `pageConcurrency` at a time: up to 1,100 repositories cost two round trips.
-   * Once a kept listing is stale, every page is asked for with its ETag, and a 304 reuses it.
+   * The other pages go out as soon as the first page's headers are in: its `Link` is all they
+   * wait for, so the first page's body is read and parsed while they travel. Each page is an
+   * answer of its own in the cache, fresh or revalidated on its own.
    */
-  listRepositories(username: string): Promise<GitHubListing> {
-    // Callers asking for a listing that is fresh or already in flight share it. Each parsing and
-    // holding its own copy of every page (about 15 MB of objects for 1,000 repositories), 100
-    // such callers at once took 800 MB.
-    const key = username.toLowerCase();
-    const kept = this.keptListings.get(key);
-    if (kept !== undefined && kept.freshUntil > Date.now()) return Promise.resolve(kept.listing);
-    const inFlight = this.listingsInFlight.get(key);
-    if (inFlight) return inFlight;
-    const listing = this.fetchListing(username, kept)
-      .then((fetched) => {
-        this.keepListing(key, fetched);
-        return fetched.listing;
-      })
-      .finally(() => this.listingsInFlight.delete(key));
-    this.listingsInFlight.set(key, listing);
-    return listing;
-  }
-
-  /**
-   * The listing, fresh for as long as its least fresh page. The other pages go out as soon as
-   * the first page's headers are in: its `Link` is all they wait for, so the first page's body
-   * is read and parsed while they travel.
-   */
-  private async fetchListing(username: string, kept: KeptListing | undefined) {
-    const login = encodeURIComponent(username);
-    const firstPage = this.apiUrl(`users/${login}/repos`);
+  async listRepositories(username: string): Promise<GitHubListing> {
+    const firstPage = this.apiUrl(`users/${encodeURIComponent(username)}/repos`);
     firstPage.searchParams.set("type", "owner");
     firstPage.searchParams.set("per_page", String(PAGE_SIZE));
     const subject = `repository list of "${username}"`;
@@ -223,27 +163,26 @@ export class GitHubClient {
     // after the listing has already failed is never an unhandled rejection.
     const [user, first, rest] = await Promise.all([
       this.getUser(username),
-      this.getPage(firstPage, subject, kept?.pages[0], reportLink),
-      firstLink.then((link) => this.getOtherPages(link, subject, kept)),
+      // A page the cache answers without asking GitHub reports its kept Link here.
+      this.getPage(firstPage, subject, reportLink).then((page) => {
+        reportLink(page.link);
+        return page;
+      }),
+      firstLink.then((link) => this.getOtherPages(link, subject)),
     ]);
-    const pages = [first, ...rest];
     // GitHub pages by offset, so a repository created between two page reads can shift another
     // onto the next page twice; the id keeps one copy.
     const byId = new Map<number, GitHubRepository>();
-    for (const page of pages) {
-      for (const repository of page.repositories) {
+    for (const page of [first, ...rest]) {
+      for (const repository of page.value) {
         if (!byId.has(repository.id)) byId.set(repository.id, repository);
       }
     }
-    return {
-      listing: { user, repositories: [...byId.values()] },
-      lifetimeMs: Math.min(...pages.map((page) => page.lifetimeMs)),
-      pages,
-    };
+    return { user, repositories: [...byId.values()] };
   }
 
   /** Pages 2 to the first page's `rel="last"`, `pageConcurrency` at a time. */
-  private getOtherPages(link: string | undefined, subject: string, kept: KeptListing | undefined) {
+  private getOtherPages(link: string | undefined, subject: string) {
     const lastPage = this.lastPageUrl(link);
     const pageUrls: URL[] = [];
     const pageCount = lastPage ? Number(lastPage.searchParams.get("page")) : 1;
@@ -252,77 +191,81 @@ export class GitHubClient {
       url.searchParams.set("page", String(page));
       pageUrls.push(url);
     }
-    return mapBounded(pageUrls, this.pageConcurrency, (url) =>
-      this.getPage(url, subject, kept?.pages[Number(url.searchParams.get("page")) - 1]),
-    );
-  }
-
-  /** Keeps a listing unless a page forbids storing it; the oldest kept listing goes first. */
-  private keepListing(
-    key: string,
-    {
-      listing,
-      lifetimeMs,
-      pages,
-    }: { listing: GitHubListing; lifetimeMs: number; pages: KeptPage[] },
-  ): void {
-    this.keptListings.delete(key);
-    if (pages.some((page) => NO_STORE.test(page.cacheControl ?? ""))) return;
-    this.keptListings.set(key, { listing, freshUntil: Date.now() + lifetimeMs, pages });
-    if (this.keptListings.size > MAX_KEPT_LISTINGS) {
-      this.keptListings.delete(this.keptListings.keys().next().value as string);
-    }
+    return mapBounded(pageUrls, this.pageConcurrency, (url) => this.getPage(url, subject));
   }
 
   /**
    * One listing page, cut down to the fields this service reads as soon as it arrives: GitHub's
    * full objects (about 5 MB per 1,000 repositories, besides the text they were parsed from)
-   * then die young instead of all staying alive until the last page is in. With `kept`, the
-   * request is conditional on its ETag, and a 304 answers with `kept`. `onLink` hears the page's
-   * `Link` (a 304's from `kept`) as soon as the headers are in, before the body is read.
+   * then die young. `onLink` hears the page's `Link` (a 304's from the kept page) as soon as
+   * GitHub's headers are in, before the body is read.
    */
-  private async getPage(
+  private getPage(
     url: URL,
     subject: string,
-    kept?: KeptPage,
     onLink?: (link: string | undefined) => void,
-  ): Promise<FetchedPage> {
+  ): Promise<CachedAnswer<GitHubRepository[]>> {
+    return this.cache.get(this.cacheKey(url), (kept) =>
+      this.fetch(url, kept, onLink, (text, status, headers) =>
+        this.parse({ status, headers, text }, repositoryListValidator, subject).map(
+          compactRepository,
+        ),
+      ),
+    );
+  }
+
+  /** One account or repository, compacted: GitHub's full repository is about 5 KB of objects. */
+  private async getResource<T>(
+    path: string,
+    validator: Validator<T>,
+    compact: (answer: T) => T,
+    subject: string,
+  ): Promise<T> {
+    const url = this.apiUrl(path);
+    const answer = await this.cache.get<T>(this.cacheKey(url), (kept) =>
+      this.fetch(url, kept, undefined, (text, status, headers) =>
+        compact(this.parse({ status, headers, text }, validator, subject)),
+      ),
+    );
+    return answer.value;
+  }
+
+  /** Asks GitHub, with `kept`'s ETag when there is one; a 304 then stands for `kept`. */
+  private async fetch<T>(
+    url: URL,
+    kept: CachedAnswer<T> | undefined,
+    onLink: ((link: string | undefined) => void) | undefined,
+    read: (text: string, status: number, headers: ResponseHeaders) => T,
+  ): Promise<Fetched<T>> {
     const etag = kept?.etag;
-    const headers =
-      etag === undefined ? this.listingHeaders : { ...this.listingHeaders, "if-none-match": etag };
+    const headers = etag === undefined ? this.headers : { ...this.headers, "if-none-match": etag };
     const response = await this.send(url, headers);
     if (response.status === 304 && kept !== undefined && etag !== undefined) {
       onLink?.(kept.link);
       await response.text();
-      const cacheControl = headerValue(response.headers, "cache-control") ?? kept.cacheControl;
-      return {
-        ...kept,
-        cacheControl,
-        lifetimeMs: freshnessLifetimeMs({
-          "cache-control": cacheControl,
-          age: response.headers.age,
-        }),
-      };
+      return { notModified: true, headers: response.headers };
     }
-    const link = headerValue(response.headers, "link");
-    if (response.status >= 200 && response.status < 300) onLink?.(link);
+    if (response.status >= 200 && response.status < 300) {
+      onLink?.(headerValue(response.headers, "link"));
+    }
     const text = await response.text();
     // undici writes a request to an idle keep-alive connection only in the event loop's next
     // check phase (it first lets the connection report a close), so the pages just started
     // would otherwise wait for this parse, a few milliseconds, before leaving.
     if (onLink) await new Promise((resolve) => setImmediate(resolve));
-    const body = this.parse(
-      { status: response.status, headers: response.headers, text },
-      repositoryListValidator,
-      subject,
-    );
     return {
-      repositories: body.map(compactRepository),
-      etag: headerValue(response.headers, "etag"),
-      cacheControl: headerValue(response.headers, "cache-control"),
-      link,
-      lifetimeMs: freshnessLifetimeMs(response.headers),
+      notModified: false,
+      value: read(text, response.status, response.headers),
+      headers: response.headers,
     };
+  }
+
+  /**
+   * A URL inside the API, relative to its base and lower-cased: the key of its answer in the
+   * cache. GitHub's logins and repository names are case-insensitive, and so are its answers.
+   */
+  private cacheKey(url: URL): string {
+    return url.href.slice(this.base.href.length).toLowerCase();
   }
 
   private apiUrl(path: string): URL {
@@ -347,41 +290,6 @@ export class GitHubClient {
       throw new GitHubBadGatewayError("GitHub sent a pagination link without a page number");
     }
     return url;
-  }
-
-  /**
-   * One account or repository, from the fresh answers when GitHub's max-age allows. Listings
-   * are kept apart, whole and compacted, in `keptListings`: their raw pages are megabytes.
-   * Fresh answers are found by `path`, relative to the API base, so a hit builds no URL. Only
-   * the compacted answer is kept: GitHub's full repository is about 5 KB of objects, and up to
-   * a thousand of them are fresh at once.
-   */
-  private async getResource<T>(
-    path: string,
-    validator: Validator<T>,
-    compact: (answer: T) => T,
-    subject: string,
-  ): Promise<T> {
-    const fresh = this.freshAnswers.get(path);
-    if (fresh !== undefined) return fresh as T;
-    const { body, headers } = await this.getJson(this.apiUrl(path), validator, subject);
-    const answer = compact(body);
-    this.freshAnswers.set(path, answer, freshnessLifetimeMs(headers));
-    return answer;
-  }
-
-  /** `subject` names what was asked for, such as `user "octocat"`, for error messages. */
-  private async getJson<T>(
-    url: URL,
-    validator: Validator<T>,
-    subject: string,
-  ): Promise<JsonResponse<T>> {
-    const response = await this.send(url, this.headers);
-    const { status, headers } = response;
-    return {
-      body: this.parse({ status, headers, text: await response.text() }, validator, subject),
-      headers,
-    };
   }
 
   /** GitHub's answer once its headers are in; `text` reads the rest. */

@@ -1,5 +1,4 @@
 import { Agent, type Dispatcher, interceptors } from "undici";
-import { BoundedCacheStore } from "./cache-store.js";
 
 export interface GitHubDispatcherOptions {
   /** Bounds connecting, waiting for headers and each gap between body chunks. */
@@ -9,17 +8,9 @@ export interface GitHubDispatcherOptions {
   /** Ceiling of the first backoff; doubled per retry, then jittered down to a random share. */
   retryBaseDelayMs?: number;
   retryMaxDelayMs?: number;
-  /** Bytes of GitHub answers kept for revalidation; see DEFAULT_CACHE_MAX_BYTES. */
-  cacheMaxBytes?: number;
 }
 
 const RETRYABLE_STATUS = [500, 502, 503, 504];
-
-// What the cache costs in resident memory. Listing pages stay out of it (the client keeps them
-// compacted), so it holds accounts and repositories, about 6 KB each with their headers: 16 MB
-// is some 2,700 of them, more than are asked for within the two minutes (twice GitHub's
-// max-age) that undici keeps an answer for revalidation.
-const DEFAULT_CACHE_MAX_BYTES = 16 * 1024 * 1024;
 
 // Connection-level failures where nothing was processed, so asking again is safe. Timeouts are
 // absent on purpose: a request that used up its time has no time left to retry in.
@@ -59,19 +50,12 @@ function jitteredRetry(maxRetries: number, baseDelayMs: number, maxDelayMs: numb
 
 /**
  * The keep-alive pool every GitHub call goes through, composed from undici's maintained
- * interceptors. Composition runs the last one first, so a request meets, in order:
- * deduplication (identical requests in flight share one), redirects (301 for renamed or
- * transferred repositories), the RFC 9111 cache (ETag revalidation; a 304 reuses the stored
- * body), and the retries closest to the wire.
+ * interceptors: redirects (301 for renamed or transferred repositories), then the retries
+ * closest to the wire. Caching and coalescing are not here: the client's one cache
+ * (./cache.ts) does both, on the compact values it keeps.
  */
 export function createGitHubDispatcher(options: GitHubDispatcherOptions): Dispatcher {
-  const {
-    timeoutMs,
-    maxRetries = 2,
-    retryBaseDelayMs = 200,
-    retryMaxDelayMs = 2_000,
-    cacheMaxBytes = DEFAULT_CACHE_MAX_BYTES,
-  } = options;
+  const { timeoutMs, maxRetries = 2, retryBaseDelayMs = 200, retryMaxDelayMs = 2_000 } = options;
   const agent = new Agent({
     connectTimeout: timeoutMs,
     headersTimeout: timeoutMs,
@@ -87,15 +71,6 @@ export function createGitHubDispatcher(options: GitHubDispatcherOptions): Dispat
       throwOnError: false,
       retry: jitteredRetry(maxRetries, retryBaseDelayMs, retryMaxDelayMs),
     }),
-    // "private": GitHub marks answers to authenticated requests `Cache-Control: private`, and
-    // this cache serves one service whose only credential is its own token. GitHub's
-    // `Vary: Authorization` keys every entry by token.
-    interceptors.cache({
-      type: "private",
-      methods: ["GET"],
-      store: new BoundedCacheStore({ maxSize: cacheMaxBytes, maxEntrySize: 8 * 1024 * 1024 }),
-    }),
     interceptors.redirect({ maxRedirections: 5 }),
-    interceptors.deduplicate({ methods: ["GET"] }),
   );
 }

@@ -1,7 +1,6 @@
 import type { ListingVersion, RepositoryStore } from "../db/repository-store.js";
-import type { GitHubClient, GitHubListing } from "../github/client.js";
+import type { GitHubClient } from "../github/client.js";
 import { GitHubNotFoundError } from "../github/errors.js";
-import type { GitHubRepository } from "../github/schemas.js";
 import {
   accessOf,
   byName,
@@ -25,32 +24,19 @@ export interface RepositoryServiceOptions {
 
 /** The use cases behind the /repositories endpoints, independent of HTTP. */
 export class RepositoryService {
-  /**
-   * The GitHub client hands every caller of a fresh or in-flight listing the same object, so
-   * the view of it is built once and shared too: callers must not change it.
-   */
-  private readonly remoteViews = new WeakMap<GitHubListing, RepositoryListing>();
-  /** Likewise for a repository's details while GitHub's answer is fresh, when nothing is saved. */
-  private readonly unsavedDetails = new WeakMap<GitHubRepository, RepositoryDetails>();
-
   constructor(private readonly options: RepositoryServiceOptions) {}
 
   async listFromGitHub(username: string): Promise<RepositoryListing> {
     const fetched = await this.options.github.listRepositories(username);
-    let view = this.remoteViews.get(fetched);
-    if (view === undefined) {
-      view = {
-        user_id: fetched.user.id,
-        username: fetched.user.login,
-        source: "github",
-        repositories: fetched.repositories
-          .filter((repository) => this.mayShow(accessOf(repository)))
-          .map(summaryFromGitHub)
-          .sort(byName),
-      };
-      this.remoteViews.set(fetched, view);
-    }
-    return view;
+    return {
+      user_id: fetched.user.id,
+      username: fetched.user.login,
+      source: "github",
+      repositories: fetched.repositories
+        .filter((repository) => this.mayShow(accessOf(repository)))
+        .map(summaryFromGitHub)
+        .sort(byName),
+    };
   }
 
   /**
@@ -84,14 +70,7 @@ export class RepositoryService {
     if (!this.mayShow(accessOf(repository))) {
       throw new GitHubNotFoundError(`GitHub has no repository "${owner}/${name}"`);
     }
-    if (!save) {
-      let details = this.unsavedDetails.get(repository);
-      if (details === undefined) {
-        details = detailsFromGitHub(repository, false);
-        this.unsavedDetails.set(repository, details);
-      }
-      return details;
-    }
+    if (!save) return detailsFromGitHub(repository, false);
     await this.options.store.saveRepository(
       {
         id: repository.owner.id,

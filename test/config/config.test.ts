@@ -11,6 +11,8 @@ describe("loadConfig", () => {
       githubApiUrl: "https://api.github.com",
       githubToken: undefined,
       githubTimeoutMs: 10_000,
+      githubPageConcurrency: 10,
+      redisUrl: undefined,
       allowPrivateRepos: false,
       logLevel: "info",
       corsOrigins: [],
@@ -27,6 +29,8 @@ describe("loadConfig", () => {
       GITHUB_API_URL: "https://github.example.com/api/v3/",
       GITHUB_TOKEN: "ghp_abc",
       GITHUB_TIMEOUT_MS: "2500",
+      GITHUB_PAGE_CONCURRENCY: "4",
+      REDIS_URL: "redis://cache:6379/2",
       ALLOW_PRIVATE_REPOS: "YES",
       LOG_LEVEL: "debug",
       CORS_ORIGINS: "https://a.example, https://b.example/",
@@ -40,6 +44,8 @@ describe("loadConfig", () => {
       githubApiUrl: "https://github.example.com/api/v3",
       githubToken: "ghp_abc",
       githubTimeoutMs: 2500,
+      githubPageConcurrency: 4,
+      redisUrl: "redis://cache:6379/2",
       allowPrivateRepos: true,
       logLevel: "debug",
       corsOrigins: ["https://a.example", "https://b.example"],
@@ -60,6 +66,8 @@ describe("loadConfig", () => {
     ["GITHUB_TOKEN", "has space"],
     ["CORS_ORIGINS", "not an origin"],
     ["RATE_LIMIT_PER_MINUTE", "lots"],
+    ["GITHUB_PAGE_CONCURRENCY", "0"],
+    ["REDIS_URL", "http://cache:6379"],
   ])("refuses %s=%s with a message naming the variable", (name, value) => {
     let caught: unknown;
     try {

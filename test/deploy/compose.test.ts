@@ -79,6 +79,13 @@ describe("docker-compose.yml", () => {
     expect(services.api.restart).toBe("unless-stopped");
   });
 
+  it("gives the API a Redis for the shared GitHub cache, without making Redis a condition of starting", () => {
+    const { services } = readCompose();
+    expect(services.redis.image).toMatch(/^redis:\d+/);
+    expect(new URL(services.api.environment.REDIS_URL).hostname).toBe("redis");
+    expect(services.api.depends_on.redis.condition).toBe("service_started");
+  });
+
   it("passes GITHUB_TOKEN through from the caller or .env, and leaves it empty otherwise", () => {
     const { GITHUB_TOKEN } = readCompose().services.api.environment;
     // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose's interpolation, not JavaScript's.

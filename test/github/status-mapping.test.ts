@@ -78,9 +78,12 @@ describe("GitHubClient's reading of unusual answers", () => {
       () => `<${base}/user/1/repos?per_page=100>; rel="last"`,
       /without a page/,
     ],
-  ])("rejects a pagination link %s", async (_name, link, message) => {
-    script.set("/users/paged", { status: 200, body: JSON.stringify({ id: 1, login: "paged" }) });
-    script.set("/users/paged/repos", { status: 200, body: "[]", headers: { link: link() } });
-    await expect(client.listRepositories("paged")).rejects.toThrow(message);
+  ])("rejects a pagination link %s", async (name, link, message) => {
+    // A login per case: the listing fails on the link before its first page is read, and a
+    // page still in flight is shared with an identical request.
+    const login = name.replaceAll(" ", "-");
+    script.set(`/users/${login}`, { status: 200, body: JSON.stringify({ id: 1, login }) });
+    script.set(`/users/${login}/repos`, { status: 200, body: "[]", headers: { link: link() } });
+    await expect(client.listRepositories(login)).rejects.toThrow(message);
   });
 });

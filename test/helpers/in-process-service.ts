@@ -4,9 +4,9 @@ import { type Dispatcher, request } from "undici";
 import { buildApp } from "../../src/app.js";
 import { loadConfig } from "../../src/config/config.js";
 import type { Database } from "../../src/db/database.js";
-import { GitHubClient } from "../../src/github/client.js";
-import { createGitHubDispatcher } from "../../src/github/dispatcher.js";
+import { openGitHub } from "../../src/github/open.js";
 import { createLogger } from "../../src/logger.js";
+import { openRedis } from "../../src/redis.js";
 
 export interface Answer {
   status: number;
@@ -27,7 +27,7 @@ export interface InProcessService {
 }
 
 /**
- * The app wired as server.ts wires it, but around a database the test opened itself (for
+ * The app wired as server.ts wires it (with REDIS_URL in `env`, around Redis too), but around a database the test opened itself (for
  * instance one reached through a TcpProxy), listening on 127.0.0.1 with its logs captured.
  */
 export async function startInProcessService(options: {
@@ -48,25 +48,19 @@ export async function startInProcessService(options: {
       callback();
     },
   });
-  const dispatcher = createGitHubDispatcher({
-    timeoutMs: config.githubTimeoutMs,
-    retryBaseDelayMs: 20,
-  });
-  const github = new GitHubClient({
-    baseUrl: config.githubApiUrl,
-    token: config.githubToken,
-    timeoutMs: config.githubTimeoutMs,
-    dispatcher,
-  });
+  const logger = createLogger({
+    level: config.logLevel,
+    secrets: [config.githubToken],
+    destination: sink,
+  }) as FastifyBaseLogger;
+  const redis = config.redisUrl === undefined ? undefined : openRedis(config.redisUrl);
+  const github = openGitHub({ config, redis, log: logger, retry: { retryBaseDelayMs: 20 } });
   const app = await buildApp({
     config,
     database: options.database,
-    github,
-    logger: createLogger({
-      level: config.logLevel,
-      secrets: [config.githubToken],
-      destination: sink,
-    }) as FastifyBaseLogger,
+    github: github.client,
+    redis,
+    logger,
   });
   const url = await app.listen({ host: "127.0.0.1", port: 0 });
   return {
@@ -93,7 +87,8 @@ export async function startInProcessService(options: {
     },
     async close() {
       await app.close();
-      await dispatcher.close();
+      await github.close();
+      redis?.disconnect();
     },
   };
 }

@@ -2,7 +2,6 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { FastifyReply } from "fastify";
 import { parseBooleanWord } from "../../config/boolean-words.js";
 import type { RepositoryService } from "../../repositories/service.js";
-import type { RepositoryDetails, RepositoryListing } from "../../repositories/views.js";
 import { sendProblem } from "../problem.js";
 import { type RenderedListing, RenderedListings } from "../rendered-listings.js";
 import {
@@ -23,23 +22,6 @@ function sendSerialised(reply: FastifyReply, body: Buffer): FastifyReply {
   return reply.type("application/json; charset=utf-8").send(body);
 }
 
-/**
- * Sends `value` serialised at most once: the service hands every caller of a fresh answer the
- * same object, so its JSON is kept beside that object for as long as the object lives.
- */
-function sendRendered<T extends object>(
-  reply: FastifyReply,
-  rendered: WeakMap<T, Buffer>,
-  value: T,
-): FastifyReply {
-  let body = rendered.get(value);
-  if (body === undefined) {
-    body = Buffer.from(reply.serialize(value) as string);
-    rendered.set(value, body);
-  }
-  return sendSerialised(reply, body);
-}
-
 /** The schema has already checked the word, so only its meaning is left to read. */
 const isTrue = (word: string | undefined) => word !== undefined && parseBooleanWord(word) === true;
 
@@ -48,20 +30,10 @@ export const repositoryRoutes: FastifyPluginAsyncTypebox<RepositoryRoutesOptions
   { service },
 ) => {
   const renderedListings = new RenderedListings(RENDERED_LISTINGS_MAX_BYTES);
-  // The service shares one view of a listing between its callers while GitHub's answer is
-  // fresh; its JSON is shared too, instead of a 220 KB string per caller of a 1,000-repository
-  // listing: 100 identical listings at once serialised it 100 times.
-  const renderedRemote = new WeakMap<RepositoryListing, Buffer>();
-  // And a repository's details, shared by the service while they are fresh and unsaved; the
-  // answer to a save is its own object, serialised once anyway.
-  const renderedDetails = new WeakMap<RepositoryDetails, Buffer>();
-  const sendDetails = (reply: FastifyReply, details: RepositoryDetails) =>
-    details.saved ? reply.send(details) : sendRendered(reply, renderedDetails, details);
-
   app.get("/repositories", { schema: listRepositoriesSchema }, async (request, reply) => {
     const { username, from_local } = request.query;
     if (!isTrue(from_local)) {
-      return sendRendered(reply, renderedRemote, await service.listFromGitHub(username));
+      return service.listFromGitHub(username);
     }
     const key = username.toLowerCase();
     const held = renderedListings.get(key);
@@ -75,17 +47,10 @@ export const repositoryRoutes: FastifyPluginAsyncTypebox<RepositoryRoutesOptions
     return sendSerialised(reply, body);
   });
 
-  app.get(
-    "/repositories/:owner/:name",
-    { schema: repositoryByOwnerSchema },
-    async (request, reply) => {
-      const { owner, name } = request.params;
-      return sendDetails(
-        reply,
-        await service.getDetails(owner, name, isTrue(request.query.save_data)),
-      );
-    },
-  );
+  app.get("/repositories/:owner/:name", { schema: repositoryByOwnerSchema }, async (request) => {
+    const { owner, name } = request.params;
+    return service.getDetails(owner, name, isTrue(request.query.save_data));
+  });
 
   app.get("/repositories/:name", { schema: repositoryByNameSchema }, async (request, reply) => {
     const { name } = request.params;
@@ -99,6 +64,6 @@ export const repositoryRoutes: FastifyPluginAsyncTypebox<RepositoryRoutesOptions
         detail: `Query parameter "username" is missing: a repository name alone does not say whose repository. Ask for /repositories/{owner}/${name}?save_data=${save_data} or /repositories/${name}?username={owner}&save_data=${save_data}.`,
       });
     }
-    return sendDetails(reply, await service.getDetails(username, name, isTrue(save_data)));
+    return service.getDetails(username, name, isTrue(save_data));
   });
 };
