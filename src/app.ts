@@ -116,7 +116,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     store: new RepositoryStore(database.db),
     allowPrivateRepos: config.allowPrivateRepos,
   });
-  const metrics = new Metrics({ githubApiUrl: config.githubApiUrl, database });
+  const metrics = new Metrics({ githubApiUrl: config.githubApiUrl, database, cache: github.cache });
   app.addHook("onClose", (_app, done) => {
     metrics.close();
     done();

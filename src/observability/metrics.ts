@@ -1,10 +1,12 @@
-import { collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { Database } from "../db/database.js";
+import type { GitHubCache } from "../github/cache.js";
 import { GitHubTraffic } from "./github-traffic.js";
 
 export interface MetricsOptions {
   githubApiUrl: string;
   database: Database;
+  cache: GitHubCache;
 }
 
 /** The seconds an answer may take, from a repeated details request to a cold 5,000-repo listing. */
@@ -19,7 +21,7 @@ export class Metrics {
   readonly github: GitHubTraffic;
   readonly httpDuration: Histogram<"method" | "route" | "status_class">;
 
-  constructor({ githubApiUrl, database }: MetricsOptions) {
+  constructor({ githubApiUrl, database, cache }: MetricsOptions) {
     collectDefaultMetrics({ register: this.registry });
     this.github = new GitHubTraffic(githubApiUrl, this.registry);
     this.httpDuration = new Histogram({
@@ -51,6 +53,38 @@ export class Metrics {
         },
       });
     }
+    // The cache counts for itself; a scrape reads its counts.
+    new Counter({
+      name: "github_cache_lookups_total",
+      help: "Lookups of GitHub answers: hit (fresh, nothing sent), revalidated (a 304 reused the kept answer), miss (GitHub sent a new answer)",
+      labelNames: ["result"],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [result, count] of Object.entries(cache.stats().lookups)) {
+          this.inc({ result }, count);
+        }
+      },
+    });
+    new Counter({
+      name: "github_cache_store_errors_total",
+      help: "Cache store operations that failed or timed out (Redis away or slow); each was answered as a miss",
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(cache.stats().storeErrors);
+      },
+    });
+    new Gauge({
+      name: "github_cache_store_up",
+      help: "0 while the cache's store fails (Redis away), 1 otherwise",
+      labelNames: ["store"],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.set({ store: cache.store.kind }, cache.stats().storeDown ? 0 : 1);
+      },
+    });
     // After the pool's gauges: their readings must not count this ping's connection.
     new Gauge({
       name: "database_up",

@@ -1,7 +1,10 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { request } from "undici";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { tokenFingerprint } from "../../src/observability/github-traffic.js";
+import { PROJECT_ROOT } from "../../src/project-root.js";
 import { type Harness, startHarness } from "../helpers/harness.js";
 
 const TOKEN = "ghp_metricsTestToken0123456789abcdefABCD";
@@ -94,6 +97,39 @@ describe("GET /metrics", () => {
       sampleValue(before, "github_requests_total", labels);
     expect(delta({ kind: "repository", outcome: "200" })).toBe(1);
     expect(delta({ kind: "repository", outcome: "rate_limited" })).toBe(1);
+    // GitHub's max-age (60 s) runs out; only Date is faked, sockets and timers stay real.
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      vi.setSystemTime(Date.now() + 61_000);
+      expect((await h.get(`/repositories/octo-metrics/${repo.name}?save_data=false`)).status).toBe(
+        200,
+      );
+    } finally {
+      vi.useRealTimers();
+    }
+    const revalidated = await scrape(h);
+    expect(
+      sampleValue(revalidated, "github_requests_total", { kind: "repository", outcome: "304" }) -
+        sampleValue(after, "github_requests_total", { kind: "repository", outcome: "304" }),
+    ).toBe(1);
+  });
+
+  it("counts the cache's hits, revalidations and misses, and shows its store up", async () => {
+    const repo = h.fake.addRepo("octo-metrics", { name: "cached" });
+    const before = await scrape(h);
+    const path = `/repositories/octo-metrics/${repo.name}?save_data=false`;
+    expect((await h.get(path)).status).toBe(200);
+    expect((await h.get(path)).status).toBe(200);
+    expect((await h.get(path)).status).toBe(200);
+    const after = await scrape(h);
+    const delta = (result: string) =>
+      sampleValue(after, "github_cache_lookups_total", { result }) -
+      sampleValue(before, "github_cache_lookups_total", { result });
+    expect(delta("miss")).toBe(1);
+    expect(delta("hit")).toBe(2);
+    expect(delta("revalidated")).toBe(0);
+    expect(sampleValue(after, "github_cache_store_up", { store: "memory" })).toBe(1);
+    expect(sampleValue(after, "github_cache_store_errors_total", {})).toBe(0);
   });
 
   it("shows GitHub's budget per token fingerprint, and never the token or a username", async () => {
@@ -162,6 +198,25 @@ describe("GET /metrics on Postgres", () => {
     );
     expect(sampleValue(families, "db_pool_connections", { state: "in_use" })).toBe(0);
     expect(sampleValue(families, "db_pool_waiting", {})).toBe(0);
+  });
+
+  it("has every metric the dashboard and the alert rules ask for", async () => {
+    h.fake.addUser({ login: "octo-dashboard", repoCount: 1 });
+    expect((await h.get("/repositories/?username=octo-dashboard")).status).toBe(200);
+    const { families } = await scrape(h);
+    const queries = [
+      readFileSync(join(PROJECT_ROOT, "deploy/grafana/dashboard.json"), "utf8"),
+      readFileSync(join(PROJECT_ROOT, "deploy/prometheus/alerts.yml"), "utf8"),
+    ].join("\n");
+    const asked = new Set(
+      [
+        ...queries.matchAll(
+          /\b((?:http|github|database|db_pool|process|nodejs)_[a-z_]+?)(?:_bucket|_count|_sum)?\b/g,
+        ),
+      ].map((match) => match[1] as string),
+    );
+    expect(asked.size).toBeGreaterThanOrEqual(8);
+    for (const name of asked) expect(families.has(name), name).toBe(true);
   });
 });
 
