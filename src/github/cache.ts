@@ -58,6 +58,9 @@ export interface CacheStats {
 // rate limit, where asking afresh costs one request.
 const KEEP_FOR_REVALIDATION_MS = 24 * 60 * 60 * 1000;
 const REQUEST = { method: "GET", url: "/", headers: {} };
+// GitHub marks answers to a token `private`, which a shared cache may not keep; this one keeps
+// them per token.
+const PRIVATE_CACHE = { shared: false };
 
 function header(headers: Headers, name: string): string | undefined {
   const value = headers[name];
@@ -137,13 +140,18 @@ export class GitHubCache {
     let answer: CachedAnswer<unknown>;
     if (fetched.notModified) {
       if (kept === undefined) throw new Error("A 304 came back for an answer that is not kept");
-      const previous = new CachePolicy(REQUEST, {
-        status: 200,
-        headers: policyHeaders({ "cache-control": kept.cacheControl, etag: kept.etag }),
-      });
+      const previous = new CachePolicy(
+        REQUEST,
+        {
+          status: 200,
+          headers: policyHeaders({ "cache-control": kept.cacheControl, etag: kept.etag }),
+        },
+        PRIVATE_CACHE,
+      );
+      // The 304 answered our If-None-Match, so it stands for the kept ETag even if it names none.
       policy = previous.revalidatedPolicy(REQUEST, {
         status: 304,
-        headers: policyHeaders(fetched.headers),
+        headers: policyHeaders({ etag: kept.etag, ...fetched.headers }),
       }).policy;
       answer = {
         ...kept,
@@ -152,11 +160,10 @@ export class GitHubCache {
       };
       this.counts.lookups.revalidated++;
     } else {
-      // `shared: false`: GitHub marks answers to a token `private`, and entries are per token.
       policy = new CachePolicy(
         REQUEST,
         { status: 200, headers: policyHeaders(fetched.headers) },
-        { shared: false },
+        PRIVATE_CACHE,
       );
       answer = {
         value: fetched.value,

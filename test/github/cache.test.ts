@@ -73,7 +73,10 @@ describe.each([
     expect(calls).toEqual([undefined, '"v1"']);
     expect(revalidated.value).toEqual(first.value);
     expect(revalidated.freshUntil).toBeGreaterThan(first.freshUntil);
-    expect(cache.stats().lookups).toEqual({ hit: 1, revalidated: 1, miss: 1 });
+    // The revalidated answer is kept fresh again: the next lookup asks nothing.
+    await laterBy(62_000, () => cache.get("repos/a/b", fetch));
+    expect(calls).toHaveLength(2);
+    expect(cache.stats().lookups).toEqual({ hit: 2, revalidated: 1, miss: 1 });
   });
 
   it("replaces the kept value when GitHub sends a new one", async () => {
