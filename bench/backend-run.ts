@@ -15,7 +15,6 @@ import {
   type SavedAccount,
 } from "./bench-database.js";
 import type { BenchConfig } from "./config.js";
-import { IMAGE_COMMAND } from "./image-command.js";
 import { eachPathOnce, type LoadResult, throughput } from "./load.js";
 import { type RunningProcess, startProcess } from "./service-process.js";
 import { BENCH_TOKEN, Upstream } from "./upstream.js";
@@ -44,8 +43,18 @@ export interface ScalePoint {
   localFailures: number;
 }
 
+/** The service a run measures: this tree, or a baseline checkout beside it. */
+export interface ServiceBuild {
+  label: string;
+  /** The directory node runs `args` in. */
+  dir: string;
+  args: readonly string[];
+  env: Record<string, string>;
+}
+
 export interface BackendResult {
   backend: Backend;
+  build: string;
   /** From spawn to the first 200 of /ready, on an empty and on an existing database. */
   startup: { freshMs: number; existingMs: number };
   b1: {
@@ -152,14 +161,17 @@ export async function runBackend(
   backend: Backend,
   config: BenchConfig,
   log: (line: string) => void,
+  build: ServiceBuild,
 ): Promise<BackendResult> {
   const dir = await mkdtemp(join(tmpdir(), `bench-${backend}-`));
   const fake = await FakeGitHub.start({ latencyMs: 0, seed: 1 });
   const upstream = new Upstream(fake);
   const storage = await prepareStorage(backend, config, dir);
   const serviceArgs = {
-    args: [...IMAGE_COMMAND.args],
+    args: [...build.args],
+    cwd: build.dir,
     env: {
+      ...build.env,
       ...storage.env,
       GITHUB_API_URL: fake.url,
       GITHUB_TOKEN: BENCH_TOKEN,
@@ -172,7 +184,7 @@ export async function runBackend(
   let bare: RunningProcess | undefined;
   try {
     log(
-      `[${backend}] start-up on an empty ${backend === "pglite" ? "data directory" : "database"}`,
+      `[${build.label} ${backend}] start-up on an empty ${backend === "pglite" ? "data directory" : "database"}`,
     );
     const fresh = await startProcess(serviceArgs);
     await fresh.stop();
@@ -183,7 +195,7 @@ export async function runBackend(
     await insertAccounts(loader.db, loaded);
     await loader.close();
 
-    log(`[${backend}] start-up on existing data; setting up the fake GitHub`);
+    log(`[${build.label} ${backend}] start-up on existing data; setting up the fake GitHub`);
     service = await startProcess(serviceArgs);
     const existingMs = service.startupMs;
     const cold = Array.from({ length: config.coldSamples }, (_, index) =>
@@ -205,7 +217,7 @@ export async function runBackend(
     // baselines alike. The service has still never been asked for these accounts.
     for (const user of cold) await upstream.listingWithoutLatency(user.login);
 
-    log(`[${backend}] B1 cold remote listings`);
+    log(`[${build.label} ${backend}] B1 cold remote listings`);
     fake.setRateLimit(5000);
     fake.resetRequests();
     const coldResult = assertClean(
@@ -226,7 +238,9 @@ export async function runBackend(
       floor.push(await upstream.parallelListing(user.login, pages));
     }
 
-    log(`[${backend}] B4 ${config.coalesceRequests} identical cold listings at once`);
+    log(
+      `[${build.label} ${backend}] B4 ${config.coalesceRequests} identical cold listings at once`,
+    );
     fake.setRateLimit(5000);
     fake.resetRequests();
     const coalesced = await eachPathOnce(
@@ -241,7 +255,9 @@ export async function runBackend(
       sent: config.coalesceRequests,
     };
 
-    log(`[${backend}] saving ${saved.repositories.length} repositories through the API`);
+    log(
+      `[${build.label} ${backend}] saving ${saved.repositories.length} repositories through the API`,
+    );
     fake.latencyMs = 0;
     fake.setRateLimit(5000);
     const save = assertClean(
@@ -276,7 +292,7 @@ export async function runBackend(
       logFile: join(dir, "bare.log"),
     });
 
-    log(`[${backend}] B3 repeated details, service then bare route`);
+    log(`[${build.label} ${backend}] B3 repeated details, service then bare route`);
     const b3Service = assertClean(
       "B3",
       await measured(`${service.url}${detailsPath}`, config.connections, config.durationSeconds),
@@ -290,7 +306,7 @@ export async function runBackend(
       await measured(`${bare.url}${detailsPath}`, config.connections, config.durationSeconds),
     );
 
-    log(`[${backend}] B2 local listing, service then bare route`);
+    log(`[${build.label} ${backend}] B2 local listing, service then bare route`);
     const remaining = STATS_QUIET_MS - (performance.now() - quietSince);
     if (storage.databaseName && remaining > 0) await sleep(remaining);
     const transactionsBefore = storage.databaseName
@@ -315,7 +331,9 @@ export async function runBackend(
     );
     const peakRssMbThroughB4 = await service.peakRssMb();
 
-    log(`[${backend}] scaling: cold remote listings at ${sizes.join(", ")} repositories`);
+    log(
+      `[${build.label} ${backend}] scaling: cold remote listings at ${sizes.join(", ")} repositories`,
+    );
     fake.setRateLimit(5000);
     const remoteP50 = new Map<number, number>();
     for (const [index, size] of sizes.entries()) {
@@ -337,7 +355,7 @@ export async function runBackend(
       queriesPerRequestServer = (after - transactionsBefore) / listingRequests;
     }
 
-    log(`[${backend}] scaling: local listing throughput`);
+    log(`[${build.label} ${backend}] scaling: local listing throughput`);
     const scaling: ScalePoint[] = [];
     for (const size of sizes) {
       const local = await measured(
@@ -383,6 +401,7 @@ export async function runBackend(
 
       return {
         backend,
+        build: build.label,
         startup: { freshMs: fresh.startupMs, existingMs },
         b1: {
           cold: coldResult,

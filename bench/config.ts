@@ -22,6 +22,11 @@ export interface BenchConfig {
   postgresAdminUrl: string;
   /** Where the JSON is written; bench/results/latest.json unless BENCH_OUTPUT says otherwise. */
   output: string;
+  /**
+   * A built checkout of an earlier commit (BENCH_BASELINE_DIR), measured in the same run,
+   * backend by backend before this tree, so that each figure has its ratio to that commit's.
+   */
+  baselineDir: string | undefined;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
@@ -68,5 +73,6 @@ export function loadBenchConfig(env: NodeJS.ProcessEnv): BenchConfig {
       env.TEST_DATABASE_URL ??
       "postgres://postgres@127.0.0.1:5432/postgres",
     output: env.BENCH_OUTPUT ?? "bench/results/latest.json",
+    baselineDir: env.BENCH_BASELINE_DIR || undefined,
   };
 }

@@ -126,3 +126,60 @@ export function scalingTable(results: BackendResult[]): string {
     ),
   );
 }
+
+/** Each figure issue 14 holds to the commit before it, beside that commit's, with the ratio. */
+export function baselineTable(results: BackendResult[], baselines: BackendResult[]): string {
+  const rows: string[][] = [];
+  for (const result of results) {
+    const before = baselines.find((candidate) => candidate.backend === result.backend);
+    if (before === undefined) continue;
+    const figures: Array<[string, number, number, (value: number) => string, string]> = [
+      [
+        "B1 cold listing p50",
+        result.b1.cold.latencyP50Ms,
+        before.b1.cold.latencyP50Ms,
+        ms,
+        "<= 1.05",
+      ],
+      [
+        "B2 local listing req/s",
+        result.b2.service.rps,
+        before.b2.service.rps,
+        (v) => v.toFixed(0),
+        ">= 0.90",
+      ],
+      [
+        "B3 repeated details req/s",
+        result.b3.service.rps,
+        before.b3.service.rps,
+        (v) => v.toFixed(0),
+        ">= 0.90",
+      ],
+      [
+        "B4 upstream requests",
+        result.b4.upstreamRequests,
+        before.b4.upstreamRequests,
+        String,
+        `<= ${result.b4.pages + 1} (pages + 1)`,
+      ],
+      [
+        "peak RSS through B4",
+        result.b5.peakRssMbThroughB4,
+        before.b5.peakRssMbThroughB4,
+        (v) => `${v.toFixed(0)} MB`,
+        result.backend === "postgres" ? "<= 200 MB" : "<= 300 MB",
+      ],
+      [
+        "peak RSS at the end",
+        result.b5.peakRssMbEnd,
+        before.b5.peakRssMbEnd,
+        (v) => `${v.toFixed(0)} MB`,
+        result.backend === "postgres" ? "<= 200 MB" : "<= 300 MB",
+      ],
+    ];
+    for (const [name, now, then, format, goal] of figures) {
+      rows.push([result.backend, name, format(then), format(now), (now / then).toFixed(3), goal]);
+    }
+  }
+  return table(["backend", "figure", "baseline", "this tree", "ratio", "goal"], rows);
+}

@@ -1,10 +1,12 @@
 import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { cpus, loadavg } from "node:os";
-import { dirname } from "node:path";
-import { type BackendResult, runBackend } from "./backend-run.js";
+import { dirname, join } from "node:path";
+import { PROJECT_ROOT } from "../src/project-root.js";
+import { type BackendResult, runBackend, type ServiceBuild } from "./backend-run.js";
 import { loadBenchConfig } from "./config.js";
-import { type Check, checks, scalingTable, targetsTable } from "./report.js";
+import { IMAGE_COMMAND } from "./image-command.js";
+import { baselineTable, type Check, checks, scalingTable, targetsTable } from "./report.js";
 
 /**
  * `npm run bench`: the service as deployed (node dist/server.js) against the fake GitHub, on
@@ -20,8 +22,30 @@ const started = Date.now();
 const log = (line: string) =>
   process.stderr.write(`${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s  ${line}\n`);
 
+const current: ServiceBuild = {
+  label: "this tree",
+  dir: PROJECT_ROOT,
+  args: IMAGE_COMMAND.args,
+  env: {},
+};
+/** The baseline runs the way its own commit started the service, flags and all. */
+async function baselineBuild(dir: string): Promise<ServiceBuild> {
+  if (!existsSync(join(dir, "dist/server.js"))) {
+    throw new Error(`${dir}/dist/server.js is missing: run npm ci && npm run build there first`);
+  }
+  const { IMAGE_COMMAND: command } = (await import(join(dir, "bench/image-command.ts"))) as {
+    IMAGE_COMMAND: { args: readonly string[]; env?: Record<string, string> };
+  };
+  return { label: "baseline", dir, args: command.args, env: { ...command.env } };
+}
+const baseline = config.baselineDir ? await baselineBuild(config.baselineDir) : undefined;
+
 const results: BackendResult[] = [];
-for (const backend of config.backends) results.push(await runBackend(backend, config, log));
+const baselines: BackendResult[] = [];
+for (const backend of config.backends) {
+  if (baseline) baselines.push(await runBackend(backend, config, log, baseline));
+  results.push(await runBackend(backend, config, log, current));
+}
 const all: Check[] = results.flatMap((result) => checks(result, config));
 
 const printed = [
@@ -29,6 +53,14 @@ const printed = [
   "",
   targetsTable(all),
   "",
+  ...(baseline
+    ? [
+        `Against the baseline in ${config.baselineDir}, measured in this run (ratio: this tree / baseline):`,
+        "",
+        baselineTable(results, baselines),
+        "",
+      ]
+    : []),
   "Cost by number of repositories (remote: cold listings, one at a time; local: throughput):",
   "",
   scalingTable(results),
@@ -56,6 +88,7 @@ await writeFile(
       config,
       checks: all,
       results,
+      baselines,
     },
     null,
     2,

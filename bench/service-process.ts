@@ -40,19 +40,21 @@ export interface RunningProcess {
 }
 
 /**
- * Runs `node <args>` from the project root with its output in `logFile`, and resolves once
+ * Runs `node <args>` from the project root (or `cwd`) with its output in `logFile`, and resolves once
  * GET /ready answers 200. The log goes straight to a file, so the bench spends no CPU on it.
  */
 export async function startProcess(options: {
   args: string[];
   env: Record<string, string>;
   logFile: string;
+  /** Where node runs; the project's root unless a baseline checkout is measured. */
+  cwd?: string;
 }): Promise<RunningProcess> {
   const port = await freePort();
   const log = openSync(options.logFile, "a");
   const started = performance.now();
   const child: ChildProcess = spawn(process.execPath, options.args, {
-    cwd: PROJECT_ROOT,
+    cwd: options.cwd ?? PROJECT_ROOT,
     env: { PATH: process.env.PATH ?? "", ...options.env, PORT: String(port), HOST: "127.0.0.1" },
     stdio: ["ignore", log, log],
   });

@@ -33,6 +33,11 @@ export interface GitHubClientOptions {
 export interface GitHubListing {
   user: GitHubUser;
   repositories: GitHubRepository[];
+  /**
+   * The ETags of the account and of every page, in order: the same string means the same
+   * answers. Undefined when one of them came without an ETag.
+   */
+  version: string | undefined;
 }
 
 interface Validator<T> {
@@ -123,21 +128,26 @@ export class GitHubClient {
     };
   }
 
-  getUser(username: string): Promise<GitHubUser> {
+  async getUser(username: string): Promise<GitHubUser> {
+    return (await this.getUserAnswer(username)).value;
+  }
+
+  async getRepository(owner: string, name: string): Promise<GitHubRepository> {
+    const answer = await this.getResource(
+      `repos/${encodeURIComponent(owner)}/${encodeURIComponent(name)}`,
+      repositoryValidator,
+      compactRepository,
+      `repository "${owner}/${name}"`,
+    );
+    return answer.value;
+  }
+
+  private getUserAnswer(username: string): Promise<CachedAnswer<GitHubUser>> {
     return this.getResource(
       `users/${encodeURIComponent(username)}`,
       userValidator,
       compactUser,
       `user "${username}"`,
-    );
-  }
-
-  getRepository(owner: string, name: string): Promise<GitHubRepository> {
-    return this.getResource(
-      `repos/${encodeURIComponent(owner)}/${encodeURIComponent(name)}`,
-      repositoryValidator,
-      compactRepository,
-      `repository "${owner}/${name}"`,
     );
   }
 
@@ -162,7 +172,7 @@ export class GitHubClient {
     // rejects with that failure. Promise.all holds a handler on each part, so a part failing
     // after the listing has already failed is never an unhandled rejection.
     const [user, first, rest] = await Promise.all([
-      this.getUser(username),
+      this.getUserAnswer(username),
       // A page the cache answers without asking GitHub reports its kept Link here.
       this.getPage(firstPage, subject, reportLink).then((page) => {
         reportLink(page.link);
@@ -172,13 +182,19 @@ export class GitHubClient {
     ]);
     // GitHub pages by offset, so a repository created between two page reads can shift another
     // onto the next page twice; the id keeps one copy.
+    const pages = [first, ...rest];
     const byId = new Map<number, GitHubRepository>();
-    for (const page of [first, ...rest]) {
+    for (const page of pages) {
       for (const repository of page.value) {
         if (!byId.has(repository.id)) byId.set(repository.id, repository);
       }
     }
-    return { user, repositories: [...byId.values()] };
+    const etags = [user, ...pages].map((answer) => answer.etag);
+    return {
+      user: user.value,
+      repositories: [...byId.values()],
+      version: etags.every((etag) => etag !== undefined) ? etags.join(",") : undefined,
+    };
   }
 
   /** Pages 2 to the first page's `rel="last"`, `pageConcurrency` at a time. */
@@ -215,19 +231,18 @@ export class GitHubClient {
   }
 
   /** One account or repository, compacted: GitHub's full repository is about 5 KB of objects. */
-  private async getResource<T>(
+  private getResource<T>(
     path: string,
     validator: Validator<T>,
     compact: (answer: T) => T,
     subject: string,
-  ): Promise<T> {
+  ): Promise<CachedAnswer<T>> {
     const url = this.apiUrl(path);
-    const answer = await this.cache.get<T>(this.cacheKey(url), (kept) =>
+    return this.cache.get<T>(this.cacheKey(url), (kept) =>
       this.fetch(url, kept, undefined, (text, status, headers) =>
         compact(this.parse({ status, headers, text }, validator, subject)),
       ),
     );
-    return answer.value;
   }
 
   /** Asks GitHub, with `kept`'s ETag when there is one; a 304 then stands for `kept`. */

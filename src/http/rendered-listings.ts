@@ -1,17 +1,21 @@
 import type { ListingVersion } from "../db/repository-store.js";
 
 export interface RenderedListing {
-  version: ListingVersion;
+  /** The saved listing's version, or the ETags of GitHub's answers it was built from. */
+  version: ListingVersion | string;
   /** The answer's JSON, as the route's response schema serialises it. */
   body: Buffer;
 }
 
 /**
- * Saved listings already serialised, by lower-cased login, with the version each was read at.
- * Building and serialising 1,000 repositories took several times longer than the query that
- * checks a version, so each version of a listing is serialised once. The check is still made
- * on every request, so an answer is always what the database holds now, whichever replica
- * saved it. Bounded by total bytes, the least recently used going first.
+ * Listings already serialised, the one cache of serialised answers: a saved listing by
+ * `local:` and its lower-cased login with the version it was read at, a listing from GitHub by
+ * `github:` with the ETags of the answers it was built from. Building and serialising 1,000
+ * repositories took several times longer than checking a version, and 100 callers of one
+ * listing would each build and serialise their own, so each version is serialised once. The
+ * check is still made on every request (a query, or the GitHub cache's lookups), so an answer
+ * is always what the database or GitHub holds now. Bounded by total bytes, the least recently
+ * used going first.
  */
 export class RenderedListings {
   private readonly entries = new Map<string, RenderedListing>();

@@ -26,16 +26,28 @@ export interface RepositoryServiceOptions {
 export class RepositoryService {
   constructor(private readonly options: RepositoryServiceOptions) {}
 
-  async listFromGitHub(username: string): Promise<RepositoryListing> {
+  /**
+   * The listing as GitHub answers it now, and the version of GitHub's answers it was built
+   * from. Given the version of a listing the caller already holds, "unchanged" when GitHub's
+   * answers are still those.
+   */
+  async listFromGitHub(
+    username: string,
+    held?: string,
+  ): Promise<{ listing: RepositoryListing; version: string | undefined } | "unchanged"> {
     const fetched = await this.options.github.listRepositories(username);
+    if (held !== undefined && fetched.version === held) return "unchanged";
     return {
-      user_id: fetched.user.id,
-      username: fetched.user.login,
-      source: "github",
-      repositories: fetched.repositories
-        .filter((repository) => this.mayShow(accessOf(repository)))
-        .map(summaryFromGitHub)
-        .sort(byName),
+      listing: {
+        user_id: fetched.user.id,
+        username: fetched.user.login,
+        source: "github",
+        repositories: fetched.repositories
+          .filter((repository) => this.mayShow(accessOf(repository)))
+          .map(summaryFromGitHub)
+          .sort(byName),
+      },
+      version: fetched.version,
     };
   }
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { RenderedListings } from "../../src/http/rendered-listings.js";
 
 const entry = (userId: number, bytes: number) => ({
-  version: { userId, version: 1 },
+  version: `etags-of-${userId}`,
   body: Buffer.alloc(bytes),
 });
 
@@ -12,10 +12,14 @@ describe("RenderedListings", () => {
     listings.set("a", entry(1, 100));
     listings.set("b", entry(2, 100));
     listings.set("c", entry(3, 100));
-    expect(listings.get("a")?.version.userId).toBe(1);
+    expect(listings.get("a")?.version).toBe("etags-of-1");
     listings.set("d", entry(4, 100));
     expect(listings.get("b")).toBeUndefined();
-    expect(["a", "c", "d"].map((key) => listings.get(key)?.version.userId)).toEqual([1, 3, 4]);
+    expect(["a", "c", "d"].map((key) => listings.get(key)?.version)).toEqual([
+      "etags-of-1",
+      "etags-of-3",
+      "etags-of-4",
+    ]);
   });
 
   it("replaces a login's listing without counting the old one", () => {

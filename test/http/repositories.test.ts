@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { BACKENDS } from "../helpers/databases.js";
 import { type Harness, startHarness } from "../helpers/harness.js";
 import { startInProcessService } from "../helpers/in-process-service.js";
@@ -80,6 +80,28 @@ describe.each(BACKENDS)("the /repositories endpoints on %s", (backend) => {
       const pages = h.fake.requests.filter((r) => /\/repos\b/.test(r.path));
       expect(pages).toHaveLength(3);
       expect(pages.every((r) => r.path.includes("per_page=100"))).toBe(true);
+    });
+
+    it("answers a repeated listing as GitHub's answers are now, once they change", async () => {
+      h.fake.addUser({ login: "changing-listing", repoCount: 3 });
+      const first = await h.get("/repositories?username=changing-listing");
+      const again = await h.get("/repositories?username=changing-listing");
+      expect(again.text).toBe(first.text);
+      const name = first.body.repositories[1].name as string;
+      h.fake.updateRepo("changing-listing", name, { stargazers_count: 777 });
+      // GitHub's max-age (60 s) runs out; only Date is faked, sockets and timers stay real.
+      vi.useFakeTimers({ toFake: ["Date"] });
+      try {
+        vi.setSystemTime(Date.now() + 61_000);
+        const changed = await h.get("/repositories?username=changing-listing");
+        expect(changed.body.repositories.find((r: { name: string }) => r.name === name).stars).toBe(
+          777,
+        );
+        vi.setSystemTime(Date.now() + 61_000);
+        expect((await h.get("/repositories?username=changing-listing")).text).toBe(changed.text);
+      } finally {
+        vi.useRealTimers();
+      }
     });
 
     it("answers a user without repositories with an empty list", async () => {

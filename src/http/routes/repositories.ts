@@ -32,18 +32,19 @@ export const repositoryRoutes: FastifyPluginAsyncTypebox<RepositoryRoutesOptions
   const renderedListings = new RenderedListings(RENDERED_LISTINGS_MAX_BYTES);
   app.get("/repositories", { schema: listRepositoriesSchema }, async (request, reply) => {
     const { username, from_local } = request.query;
-    if (!isTrue(from_local)) {
-      return service.listFromGitHub(username);
-    }
-    const key = username.toLowerCase();
-    const held = renderedListings.get(key);
-    const read = await service.listFromLocal(username, held?.version);
+    const local = isTrue(from_local);
+    const key = `${local ? "local" : "github"}:${username.toLowerCase()}`;
+    const rendered = renderedListings.get(key);
+    const held = rendered?.version;
+    const read = local
+      ? await service.listFromLocal(username, typeof held === "object" ? held : undefined)
+      : await service.listFromGitHub(username, typeof held === "string" ? held : undefined);
     if (read === "unchanged") {
       // Only a held version can be unchanged.
-      return sendSerialised(reply, (held as RenderedListing).body);
+      return sendSerialised(reply, (rendered as RenderedListing).body);
     }
     const body = Buffer.from(reply.serialize(read.listing) as string);
-    renderedListings.set(key, { version: read.version, body });
+    if (read.version !== undefined) renderedListings.set(key, { version: read.version, body });
     return sendSerialised(reply, body);
   });
 
