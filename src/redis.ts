@@ -1,3 +1,4 @@
+import { once } from "node:events";
 import { Redis } from "ioredis";
 
 // A Redis slower than this is treated as away: a cache lookup counts as a miss and GitHub is
@@ -20,4 +21,19 @@ export function openRedis(url: string): Redis {
   // Without a listener ioredis prints every failed reconnect to the console.
   redis.on("error", () => {});
   return redis;
+}
+
+/**
+ * Whether Redis answered within `timeoutMs`. The server waits for it before listening, so that
+ * its first requests find the shared cache, but starts without it when Redis is away: the
+ * connection keeps trying, and the cache is used from when it is up.
+ */
+export async function redisReady(redis: Redis, timeoutMs = 2_000): Promise<boolean> {
+  if (redis.status === "ready") return true;
+  try {
+    await once(redis, "ready", { signal: AbortSignal.timeout(timeoutMs) });
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -5,7 +5,7 @@ import { ConfigError, loadConfig } from "./config/config.js";
 import { openDatabase } from "./db/database.js";
 import { openGitHub } from "./github/open.js";
 import { createLogger } from "./logger.js";
-import { openRedis } from "./redis.js";
+import { openRedis, redisReady } from "./redis.js";
 
 // In-flight requests get this long to finish after SIGTERM or SIGINT.
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -31,6 +31,12 @@ async function main() {
   });
   await database.migrate();
   const redis = config.redisUrl === undefined ? undefined : openRedis(config.redisUrl);
+  const cache =
+    redis === undefined
+      ? "memory"
+      : (await redisReady(redis))
+        ? "redis"
+        : "redis (unreachable for now)";
   const github = openGitHub({ config, redis, log: logger });
   const app = await buildApp({ config, database, github: github.client, redis, logger });
 
@@ -65,7 +71,7 @@ async function main() {
       database: database.kind,
       github: config.githubApiUrl,
       authenticated: config.githubToken !== undefined,
-      cache: redis === undefined ? "memory" : "redis",
+      cache,
     },
     "ready",
   );

@@ -6,7 +6,7 @@ import { loadConfig } from "../../src/config/config.js";
 import type { Database } from "../../src/db/database.js";
 import { openGitHub } from "../../src/github/open.js";
 import { createLogger } from "../../src/logger.js";
-import { openRedis } from "../../src/redis.js";
+import { openRedis, redisReady } from "../../src/redis.js";
 
 export interface Answer {
   status: number;
@@ -54,6 +54,7 @@ export async function startInProcessService(options: {
     destination: sink,
   }) as FastifyBaseLogger;
   const redis = config.redisUrl === undefined ? undefined : openRedis(config.redisUrl);
+  if (redis) await redisReady(redis);
   const github = openGitHub({ config, redis, log: logger, retry: { retryBaseDelayMs: 20 } });
   const app = await buildApp({
     config,
