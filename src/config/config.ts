@@ -14,6 +14,8 @@ export interface Config {
   githubTimeoutMs: number;
   /** Listing pages fetched at once after the first. */
   githubPageConcurrency: number;
+  /** A GitHub answer larger than this is a 502, read no further. */
+  githubMaxResponseBytes: number;
   /** A redis:// URL for the shared GitHub cache and rate limit; undefined keeps both in memory. */
   redisUrl: string | undefined;
   allowPrivateRepos: boolean;
@@ -135,6 +137,13 @@ export function loadConfig(env: Env = process.env): Config {
     githubToken: readToken(env),
     githubTimeoutMs: readInteger(env, "GITHUB_TIMEOUT_MS", 10_000, 1, 600_000),
     githubPageConcurrency: readInteger(env, "GITHUB_PAGE_CONCURRENCY", 10, 1, 100),
+    githubMaxResponseBytes: readInteger(
+      env,
+      "GITHUB_MAX_RESPONSE_BYTES",
+      5 * 1024 * 1024,
+      64 * 1024,
+      1024 * 1024 * 1024,
+    ),
     redisUrl: readUrl(env, "REDIS_URL", ["redis:", "rediss:"]),
     allowPrivateRepos: readBoolean(env, "ALLOW_PRIVATE_REPOS", false),
     logLevel: readLogLevel(env),

@@ -28,6 +28,8 @@ export interface GitHubClientOptions {
   pageConcurrency?: number;
   /** Where answers are kept; defaults to a cache in this process's memory. */
   cache?: GitHubCache;
+  /** Larger answers are a 502, read no further. */
+  maxResponseBytes?: number;
 }
 
 export interface GitHubListing {
@@ -53,6 +55,10 @@ interface Answer {
 }
 
 const PAGE_SIZE = 100;
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 5;
+// A page of 100 full repositories is about 0.5 MB.
+const DEFAULT_MAX_RESPONSE_BYTES = 5 * 1024 * 1024;
 // Ten pages in flight after the first: up to 1,100 repositories cost two round trips of
 // latency; beyond that each further ten pages cost one more, while GitHub sees a bounded burst.
 const DEFAULT_PAGE_CONCURRENCY = 10;
@@ -113,12 +119,16 @@ export class GitHubClient {
   private readonly timeoutMs: number;
   private readonly dispatcher: Dispatcher;
   private readonly pageConcurrency: number;
+  private readonly maxResponseBytes: number;
+  /** Epoch milliseconds until which GitHub has said this token's budget is spent. */
+  private limitedUntil = 0;
 
   constructor(options: GitHubClientOptions) {
     this.base = new URL(`${options.baseUrl.replace(/\/+$/, "")}/`);
     this.timeoutMs = options.timeoutMs;
     this.dispatcher = options.dispatcher;
     this.pageConcurrency = options.pageConcurrency ?? DEFAULT_PAGE_CONCURRENCY;
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.cache = options.cache ?? new GitHubCache(new MemoryStore(), { token: options.token });
     this.headers = {
       accept: "application/vnd.github+json",
@@ -171,14 +181,17 @@ export class GitHubClient {
     // Should the first page fail before its headers, firstLink never settles, and Promise.all
     // rejects with that failure. Promise.all holds a handler on each part, so a part failing
     // after the listing has already failed is never an unhandled rejection.
+    const account = this.getUserAnswer(username);
     const [user, first, rest] = await Promise.all([
-      this.getUserAnswer(username),
+      account,
       // A page the cache answers without asking GitHub reports its kept Link here.
       this.getPage(firstPage, subject, reportLink).then((page) => {
         reportLink(page.link);
         return page;
       }),
-      firstLink.then((link) => this.getOtherPages(link, subject)),
+      Promise.all([account, firstLink]).then(([{ value }, link]) =>
+        this.getOtherPages(link, subject, value),
+      ),
     ]);
     // GitHub pages by offset, so a repository created between two page reads can shift another
     // onto the next page twice; the id keeps one copy.
@@ -197,11 +210,24 @@ export class GitHubClient {
     };
   }
 
-  /** Pages 2 to the first page's `rel="last"`, `pageConcurrency` at a time. */
-  private getOtherPages(link: string | undefined, subject: string) {
+  /**
+   * Pages 2 to the first page's `rel="last"`, `pageConcurrency` at a time, but never more than
+   * the account's own repository count implies, plus one for repositories created meanwhile:
+   * a `Link` naming more would spend GitHub's budget on pages that cannot exist.
+   */
+  private getOtherPages(link: string | undefined, subject: string, user: GitHubUser) {
     const lastPage = this.lastPageUrl(link);
-    const pageUrls: URL[] = [];
     const pageCount = lastPage ? Number(lastPage.searchParams.get("page")) : 1;
+    if (user.public_repos !== undefined) {
+      const repositories = user.public_repos + (user.owned_private_repos ?? 0);
+      const maxPages = Math.ceil(repositories / PAGE_SIZE) + 1;
+      if (pageCount > maxPages) {
+        throw new GitHubBadGatewayError(
+          `GitHub's pagination for ${subject} names ${pageCount} pages, but the account's ${repositories} repositories fill at most ${maxPages}`,
+        );
+      }
+    }
+    const pageUrls: URL[] = [];
     for (let page = 2; page <= pageCount; page++) {
       const url = new URL(lastPage as URL);
       url.searchParams.set("page", String(page));
@@ -298,7 +324,7 @@ export class GitHubClient {
       throw new GitHubBadGatewayError("GitHub sent a pagination link that is not a URL");
     }
     const page = Number(url.searchParams.get("page"));
-    if (url.origin !== this.base.origin || !url.pathname.startsWith(this.base.pathname)) {
+    if (!this.insideApi(url)) {
       throw new GitHubBadGatewayError("GitHub sent a pagination link outside its API");
     }
     if (!Number.isInteger(page) || page < 1) {
@@ -307,33 +333,104 @@ export class GitHubClient {
     return url;
   }
 
-  /** GitHub's answer once its headers are in; `text` reads the rest. */
+  /**
+   * GitHub's answer once its headers are in; `text` reads the rest, up to `maxResponseBytes`.
+   * Redirects are followed here, and only within the API (GitHub's 301s for renamed and
+   * transferred repositories point there): an answer from anywhere else is never read. While
+   * GitHub has said this token's budget is spent, nothing is sent at all.
+   */
   private async send(url: URL, headers: Record<string, string>): Promise<Answer> {
+    this.throwWhileLimited();
     const signal = AbortSignal.timeout(this.timeoutMs);
-    let response: Dispatcher.ResponseData;
-    try {
-      response = await this.dispatcher.request({
-        origin: url.origin,
-        path: `${url.pathname}${url.search}`,
-        method: "GET",
-        headers,
-        signal,
-      });
-    } catch (error) {
-      throw this.transportError(error, signal);
+    let target = url;
+    for (let redirects = 0; ; redirects++) {
+      let response: Dispatcher.ResponseData;
+      try {
+        response = await this.dispatcher.request({
+          origin: target.origin,
+          path: `${target.pathname}${target.search}`,
+          method: "GET",
+          headers,
+          signal,
+        });
+      } catch (error) {
+        throw this.transportError(error, signal);
+      }
+      this.noteBudget(response.statusCode, response.headers);
+      const location = headerValue(response.headers, "location");
+      if (REDIRECTS.has(response.statusCode) && location && redirects < MAX_REDIRECTS) {
+        await response.body.dump();
+        target = new URL(location, target);
+        if (!this.insideApi(target)) {
+          throw new GitHubBadGatewayError("GitHub redirected to a place outside its API");
+        }
+        continue;
+      }
+      return this.answerOf(response, signal);
     }
+  }
+
+  private answerOf(response: Dispatcher.ResponseData, signal: AbortSignal): Answer {
     const { body } = response;
+    const declared = Number(headerValue(response.headers, "content-length"));
     return {
       status: response.statusCode,
       headers: response.headers,
       text: async () => {
+        if (declared > this.maxResponseBytes) {
+          body.destroy();
+          throw this.tooLarge();
+        }
+        const chunks: Buffer[] = [];
+        let size = 0;
         try {
-          return await body.text();
+          for await (const chunk of body as AsyncIterable<Buffer>) {
+            size += chunk.length;
+            if (size > this.maxResponseBytes) {
+              body.destroy();
+              throw this.tooLarge();
+            }
+            chunks.push(chunk);
+          }
         } catch (error) {
+          if (error instanceof GitHubBadGatewayError) throw error;
           throw this.transportError(error, signal);
         }
+        return Buffer.concat(chunks, size).toString("utf8");
       },
     };
+  }
+
+  private tooLarge() {
+    return new GitHubBadGatewayError(
+      `GitHub's answer is larger than the ${this.maxResponseBytes} bytes this service reads`,
+    );
+  }
+
+  /** Fails at once, without asking GitHub, while GitHub has said the budget is spent. */
+  private throwWhileLimited() {
+    const waitMs = this.limitedUntil - Date.now();
+    if (waitMs > 0) {
+      throw new GitHubRateLimitError(
+        "GitHub's rate limit is used up",
+        Math.max(1, Math.ceil(waitMs / 1000)),
+      );
+    }
+  }
+
+  /**
+   * Remembers when GitHub said the budget is spent: a rate-limited answer (until its
+   * Retry-After or reset), or a success that used the last request of the window.
+   */
+  private noteBudget(status: number, headers: ResponseHeaders) {
+    const spent =
+      isRateLimited(status, headers) ||
+      (status < 300 && headerValue(headers, "x-ratelimit-remaining") === "0");
+    if (spent) this.limitedUntil = Date.now() + retryAfterSeconds(headers) * 1000;
+  }
+
+  private insideApi(url: URL): boolean {
+    return url.origin === this.base.origin && url.pathname.startsWith(this.base.pathname);
   }
 
   /** The checked body of a 2xx answer, or the error its status means. */

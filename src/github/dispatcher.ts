@@ -49,10 +49,10 @@ function jitteredRetry(maxRetries: number, baseDelayMs: number, maxDelayMs: numb
 }
 
 /**
- * The keep-alive pool every GitHub call goes through, composed from undici's maintained
- * interceptors: redirects (301 for renamed or transferred repositories), then the retries
- * closest to the wire. Caching and coalescing are not here: the client's one cache
- * (./cache.ts) does both, on the compact values it keeps.
+ * The keep-alive pool every GitHub call goes through, with undici's retry interceptor closest
+ * to the wire. Caching and coalescing are not here (the client's one cache, ./cache.ts, does
+ * both on the compact values it keeps), nor are redirects: the client follows them only
+ * within the API, which undici's redirect interceptor cannot be told.
  */
 export function createGitHubDispatcher(options: GitHubDispatcherOptions): Dispatcher {
   const { timeoutMs, maxRetries = 2, retryBaseDelayMs = 200, retryMaxDelayMs = 2_000 } = options;
@@ -71,6 +71,5 @@ export function createGitHubDispatcher(options: GitHubDispatcherOptions): Dispat
       throwOnError: false,
       retry: jitteredRetry(maxRetries, retryBaseDelayMs, retryMaxDelayMs),
     }),
-    interceptors.redirect({ maxRedirections: 5 }),
   );
 }

@@ -31,6 +31,7 @@ export function openGitHub(options: {
     token: config.githubToken,
     timeoutMs: config.githubTimeoutMs,
     pageConcurrency: config.githubPageConcurrency,
+    maxResponseBytes: config.githubMaxResponseBytes,
     dispatcher,
     cache: new GitHubCache(store, { token: config.githubToken, log }),
   });

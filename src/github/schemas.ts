@@ -17,6 +17,10 @@ const GitHubUserSchema = Type.Object({
   login: Type.String({ minLength: 1 }),
   type: Type.Optional(Type.String()),
   html_url: Type.Optional(Type.String()),
+  // How many pages a listing may have: see GitHubClient.listRepositories.
+  public_repos: Type.Optional(Type.Integer({ minimum: 0 })),
+  // Only in the answer for the token's own account.
+  owned_private_repos: Type.Optional(Type.Integer({ minimum: 0 })),
 });
 
 const Timestamp = Type.Union([Type.String(), Type.Null()]);
@@ -47,7 +51,14 @@ export const repositoryListValidator = Compile(GitHubRepositoryListSchema);
 
 /** A new object with only the fields above; GitHub sends about 30 per account. */
 export function compactUser(user: GitHubUser): GitHubUser {
-  return { id: user.id, login: user.login, type: user.type, html_url: user.html_url };
+  return {
+    id: user.id,
+    login: user.login,
+    type: user.type,
+    html_url: user.html_url,
+    public_repos: user.public_repos,
+    owned_private_repos: user.owned_private_repos,
+  };
 }
 
 /**

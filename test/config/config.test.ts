@@ -12,6 +12,7 @@ describe("loadConfig", () => {
       githubToken: undefined,
       githubTimeoutMs: 10_000,
       githubPageConcurrency: 10,
+      githubMaxResponseBytes: 5_242_880,
       redisUrl: undefined,
       allowPrivateRepos: false,
       logLevel: "info",
@@ -30,6 +31,7 @@ describe("loadConfig", () => {
       GITHUB_TOKEN: "ghp_abc",
       GITHUB_TIMEOUT_MS: "2500",
       GITHUB_PAGE_CONCURRENCY: "4",
+      GITHUB_MAX_RESPONSE_BYTES: "1000000",
       REDIS_URL: "redis://cache:6379/2",
       ALLOW_PRIVATE_REPOS: "YES",
       LOG_LEVEL: "debug",
@@ -45,6 +47,7 @@ describe("loadConfig", () => {
       githubToken: "ghp_abc",
       githubTimeoutMs: 2500,
       githubPageConcurrency: 4,
+      githubMaxResponseBytes: 1_000_000,
       redisUrl: "redis://cache:6379/2",
       allowPrivateRepos: true,
       logLevel: "debug",
@@ -67,6 +70,7 @@ describe("loadConfig", () => {
     ["CORS_ORIGINS", "not an origin"],
     ["RATE_LIMIT_PER_MINUTE", "lots"],
     ["GITHUB_PAGE_CONCURRENCY", "0"],
+    ["GITHUB_MAX_RESPONSE_BYTES", "10"],
     ["REDIS_URL", "http://cache:6379"],
   ])("refuses %s=%s with a message naming the variable", (name, value) => {
     let caught: unknown;

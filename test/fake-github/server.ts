@@ -493,6 +493,28 @@ export class FakeGitHub {
         this.send(res, record, json(301, movedPermanentlyBody(location), [["Location", location]]));
         return;
       }
+      case "redirect-away": {
+        const location = fault.location ?? "http://127.0.0.1:9/elsewhere";
+        this.send(res, record, json(301, movedPermanentlyBody(location), [["Location", location]]));
+        return;
+      }
+      case "inflated-link": {
+        const answer = this.answer(req, url);
+        const last = new URL(url);
+        last.searchParams.set("page", String(fault.lastPage ?? 100_000));
+        const next = new URL(url);
+        next.searchParams.set("page", String(Number(url.searchParams.get("page") ?? 1) + 1));
+        const link = `<${next}>; rel="next", <${last}>; rel="last"`;
+        const headers = answer.headers.filter(([name]) => name.toLowerCase() !== "link");
+        this.send(res, record, { ...answer, headers: [...headers, ["Link", link]] });
+        return;
+      }
+      case "oversized": {
+        const bytes = fault.bytes ?? 50 * 1024 * 1024;
+        const body = `[${"0,".repeat(Math.max(0, Math.floor((bytes - 3) / 2)))}0]`;
+        this.send(res, record, json(200, body));
+        return;
+      }
     }
   }
 

@@ -40,7 +40,10 @@ export type FaultKind =
   | "malformed" // 200 with a body that is not valid JSON (or `body`)
   | "rate-limit" // 403 primary rate limit: x-ratelimit-remaining: 0 and x-ratelimit-reset
   | "secondary-rate-limit" // 403 with Retry-After and the secondary rate limit message
-  | "redirect-loop"; // 301 to itself, forever
+  | "redirect-loop" // 301 to itself, forever
+  | "redirect-away" // 301 to `location`, another host or path
+  | "inflated-link" // the normal answer, with a Link whose rel="last" says page `lastPage`
+  | "oversized"; // 200 with a valid JSON array of `bytes` bytes
 
 export interface FaultSpec {
   kind: FaultKind;
@@ -56,6 +59,12 @@ export interface FaultSpec {
   probability?: number;
   /** For malformed: the 200 body to send instead of the default invalid JSON (e.g. a wrong shape). */
   body?: string;
+  /** For redirect-away: where the 301 points. */
+  location?: string;
+  /** For inflated-link: the page its rel="last" names (default 100000). */
+  lastPage?: number;
+  /** For oversized: the body's size (default 50 MB). */
+  bytes?: number;
 }
 
 export interface RecordedRequest {

@@ -143,8 +143,8 @@ describe("GitHubClient against the fake GitHub", () => {
 
   it("does not retry a 404 or a rate limit", async () => {
     fake.injectFault({ kind: "rate-limit", path: "/users/octocat" });
-    await expect(client.getUser("octocat")).rejects.toBeInstanceOf(GitHubRateLimitError);
     await expect(client.getUser("ghost")).rejects.toBeInstanceOf(GitHubNotFoundError);
+    await expect(client.getUser("octocat")).rejects.toBeInstanceOf(GitHubRateLimitError);
     expect(fake.requests).toHaveLength(2);
   });
 

@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { GitHubClient } from "../../src/github/client.js";
 import { createGitHubDispatcher } from "../../src/github/dispatcher.js";
 import { GitHubBadGatewayError, GitHubRateLimitError } from "../../src/github/errors.js";
@@ -31,6 +31,9 @@ describe("GitHubClient's reading of unusual answers", () => {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const { port } = server.address() as AddressInfo;
     base = `http://127.0.0.1:${port}`;
+  });
+  // A client per test: one that met a rate limit asks nothing more until its reset.
+  beforeEach(() => {
     client = new GitHubClient({ baseUrl: base, timeoutMs: 5_000, dispatcher });
   });
   afterAll(async () => {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Harness, startHarness } from "../helpers/harness.js";
 
 const TOKEN = "ghp_TESTTOKENshouldNeverLeak0123456789";
@@ -66,32 +66,6 @@ describe("GitHub failures through the app", () => {
     expect(Date.now() - started).toBeLessThan(3_000);
   });
 
-  it("answers 503 with Retry-After from x-ratelimit-reset when the primary limit is used up", async () => {
-    const reset = Math.floor(Date.now() / 1000) + 120;
-    h.fake.setRateLimit(0, reset);
-    h.fake.addRepo("octocat", { name: "limited", id: 17 });
-    const started = Date.now();
-    const response = await details("limited");
-    h.fake.setRateLimit(5000);
-    expect(response.status).toBe(503);
-    const retryAfter = Number(response.headers["retry-after"]);
-    expect(retryAfter).toBeGreaterThanOrEqual(110);
-    expect(retryAfter).toBeLessThanOrEqual(121);
-    expect(Date.now() - started).toBeLessThan(1_000);
-  });
-
-  it("answers 503 with GitHub's own Retry-After for a secondary rate limit", async () => {
-    h.fake.addRepo("octocat", { name: "abused", id: 18 });
-    h.fake.injectFault({
-      kind: "secondary-rate-limit",
-      path: "/repos/octocat/abused",
-      retryAfterSeconds: 42,
-    });
-    const response = await details("abused");
-    expect(response.status).toBe(503);
-    expect(response.headers["retry-after"]).toBe("42");
-  });
-
   it("answers 404 for a private repository the token can see, and leaves it out of listings", async () => {
     h.fake.addRepo("octocat", { name: "secret", id: 19, private: true, visibility: "private" });
     const response = await h.get("/repositories/octocat/secret?save_data=true");
@@ -123,6 +97,47 @@ describe("GitHub failures through the app", () => {
   it("still serves normal requests after every fault", async () => {
     const response = await details();
     expect(response.status).toBe(200);
+  });
+});
+
+/**
+ * Each on a service of its own: once GitHub has said the budget is spent, the service asks
+ * GitHub nothing more with that token until the time GitHub named.
+ */
+describe("GitHub's rate limits through the app", () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await startHarness({ env: { GITHUB_TOKEN: TOKEN, GITHUB_TIMEOUT_MS: "1000" } });
+    h.fake.addUser({ login: "octocat", id: 1 });
+  });
+  afterEach(() => h.close());
+
+  const details = (name: string) => h.get(`/repositories/octocat/${name}?save_data=false`);
+
+  it("answers 503 with Retry-After from x-ratelimit-reset when the primary limit is used up", async () => {
+    const reset = Math.floor(Date.now() / 1000) + 120;
+    h.fake.setRateLimit(0, reset);
+    h.fake.addRepo("octocat", { name: "limited", id: 17 });
+    const started = Date.now();
+    const response = await details("limited");
+    h.fake.setRateLimit(5000);
+    expect(response.status).toBe(503);
+    const retryAfter = Number(response.headers["retry-after"]);
+    expect(retryAfter).toBeGreaterThanOrEqual(110);
+    expect(retryAfter).toBeLessThanOrEqual(121);
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
+  it("answers 503 with GitHub's own Retry-After for a secondary rate limit", async () => {
+    h.fake.addRepo("octocat", { name: "abused", id: 18 });
+    h.fake.injectFault({
+      kind: "secondary-rate-limit",
+      path: "/repos/octocat/abused",
+      retryAfterSeconds: 42,
+    });
+    const response = await details("abused");
+    expect(response.status).toBe(503);
+    expect(response.headers["retry-after"]).toBe("42");
   });
 });
 
