@@ -16,6 +16,9 @@ export interface Config {
   githubPageConcurrency: number;
   /** A GitHub answer larger than this is a 502, read no further. */
   githubMaxResponseBytes: number;
+  /** Listings fetched from GitHub at once, and how many more may wait (else 503 busy). */
+  githubListingsAtOnce: number;
+  githubListingQueue: number;
   /** A redis:// URL for the shared GitHub cache and rate limit; undefined keeps both in memory. */
   redisUrl: string | undefined;
   allowPrivateRepos: boolean;
@@ -144,6 +147,8 @@ export function loadConfig(env: Env = process.env): Config {
       64 * 1024,
       1024 * 1024 * 1024,
     ),
+    githubListingsAtOnce: readInteger(env, "GITHUB_LISTINGS_AT_ONCE", 2, 1, 64),
+    githubListingQueue: readInteger(env, "GITHUB_LISTING_QUEUE", 100, 0, 100_000),
     redisUrl: readUrl(env, "REDIS_URL", ["redis:", "rediss:"]),
     allowPrivateRepos: readBoolean(env, "ALLOW_PRIVATE_REPOS", false),
     logLevel: readLogLevel(env),

@@ -1,10 +1,10 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { access, readdir, readFile, rename, rm, rmdir, writeFile } from "node:fs/promises";
+import { existsSync, readFileSync } from "node:fs";
+import { access, mkdir, readdir, rename, rm, rmdir, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { dirname, join, sep } from "node:path";
-import { gunzipSync } from "node:zlib";
+import { dirname, join } from "node:path";
 import { PGlite, type PGliteOptions } from "@electric-sql/pglite";
 import { NodeFS } from "@electric-sql/pglite/nodefs";
+import { extract as extractTar } from "tar";
 import { PROJECT_ROOT } from "../project-root.js";
 
 // A cluster opens only under the Postgres build that made it, so the template is named after
@@ -48,34 +48,6 @@ export async function writePgliteTemplate(file = PGLITE_TEMPLATE): Promise<boole
 }
 
 /**
- * Writes the directories and files of a tar archive as dumpDataDir() makes it (ustar headers,
- * only directories and regular files, each directory before what it holds) under `directory`.
- * PGlite's own loadDataDir does the same through WebAssembly's filesystem, several times slower.
- * Synchronous: it runs once, on a first start, and a thousand small writes through the thread
- * pool take two to three times longer.
- */
-function extractTar(tar: Buffer, directory: string): void {
-  const field = (start: number, length: number) =>
-    tar.toString("latin1", start, start + length).replace(/\0.*$/s, "");
-  mkdirSync(directory, { recursive: true });
-  let offset = 0;
-  while (offset + 512 <= tar.length && tar[offset] !== 0) {
-    const name = join(field(offset + 345, 155), field(offset, 100));
-    const size = Number.parseInt(field(offset + 124, 12).trim(), 8);
-    const type = field(offset + 156, 1);
-    const path = join(directory, name);
-    offset += 512;
-    if (!path.startsWith(directory + sep) || Number.isNaN(size) || offset + size > tar.length) {
-      throw new Error(`damaged tar entry ${name}`);
-    }
-    if (type === "5") mkdirSync(path, { recursive: true });
-    else if (type === "0" || type === "") writeFileSync(path, tar.subarray(offset, offset + size));
-    else throw new Error(`unexpected tar entry type "${type}" for ${name}`);
-    offset += Math.ceil(size / 512) * 512;
-  }
-}
-
-/**
  * Fills an empty data directory from the template. The template is unpacked into a staging
  * directory and started there first: if it is missing, damaged or made by another Postgres
  * build, that fails, the staging directory goes, and the data directory stays empty for
@@ -87,8 +59,22 @@ async function seedDataDir(dataDir: string, template: string, options: PGliteOpt
   await rm(staging, { recursive: true, force: true });
   if ((await readdir(dataDir)).length > 0) return;
   try {
-    // gunzip checks the CRC, so a damaged file fails here rather than as a broken cluster.
-    extractTar(gunzipSync(await readFile(template)), staging);
+    await mkdir(staging);
+    // dumpDataDir() names its entries from the root ("/base/1/…"), which tar reads relative to
+    // `cwd` after telling so (TAR_ENTRY_INFO); anything else it warns of (a damaged archive, an
+    // entry that would land outside) fails here rather than as a broken cluster. Synchronous:
+    // it runs once, on a first start, and a thousand small writes through the thread pool take
+    // two to three times longer.
+    const problems: string[] = [];
+    extractTar({
+      file: template,
+      cwd: staging,
+      sync: true,
+      onwarn: (code, message) => {
+        if (code !== "TAR_ENTRY_INFO") problems.push(`${code}: ${message}`);
+      },
+    });
+    if (problems.length > 0) throw new Error(problems.join("; "));
     // Without PG_VERSION, PGlite would take the staging directory for a new one and run initdb.
     await access(join(staging, "PG_VERSION"));
     // A cluster opens only under the Postgres build that made it: this start is the proof.

@@ -16,6 +16,7 @@ import {
   repositoryValidator,
   userValidator,
 } from "./schemas.js";
+import { Slots } from "./slots.js";
 
 export interface GitHubClientOptions {
   /** API base such as https://api.github.com, or a GitHub Enterprise base ending in /api/v3. */
@@ -30,6 +31,9 @@ export interface GitHubClientOptions {
   cache?: GitHubCache;
   /** Larger answers are a 502, read no further. */
   maxResponseBytes?: number;
+  /** Listings fetched at once, and how many more may wait for their turn. */
+  listingsAtOnce?: number;
+  listingQueue?: number;
 }
 
 export interface GitHubListing {
@@ -57,6 +61,8 @@ interface Answer {
 const PAGE_SIZE = 100;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 5;
+const DEFAULT_LISTINGS_AT_ONCE = 2;
+const DEFAULT_LISTING_QUEUE = 100;
 // A page of 100 full repositories is about 0.5 MB.
 const DEFAULT_MAX_RESPONSE_BYTES = 5 * 1024 * 1024;
 // Ten pages in flight after the first: up to 1,100 repositories cost two round trips of
@@ -120,6 +126,7 @@ export class GitHubClient {
   private readonly dispatcher: Dispatcher;
   private readonly pageConcurrency: number;
   private readonly maxResponseBytes: number;
+  private readonly listings: Slots;
   /** Epoch milliseconds until which GitHub has said this token's budget is spent. */
   private limitedUntil = 0;
 
@@ -129,6 +136,12 @@ export class GitHubClient {
     this.dispatcher = options.dispatcher;
     this.pageConcurrency = options.pageConcurrency ?? DEFAULT_PAGE_CONCURRENCY;
     this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    // Waiting for a turn is bounded apart from GitHub's time, which starts when a request leaves.
+    this.listings = new Slots({
+      size: options.listingsAtOnce ?? DEFAULT_LISTINGS_AT_ONCE,
+      queue: options.listingQueue ?? DEFAULT_LISTING_QUEUE,
+      waitMs: options.timeoutMs,
+    });
     this.cache = options.cache ?? new GitHubCache(new MemoryStore(), { token: options.token });
     this.headers = {
       accept: "application/vnd.github+json",
@@ -167,9 +180,16 @@ export class GitHubClient {
    * concurrently, `pageConcurrency` at a time: up to 1,100 repositories cost two round trips.
    * The other pages go out as soon as the first page's headers are in: its `Link` is all they
    * wait for, so the first page's body is read and parsed while they travel. Each page is an
-   * answer of its own in the cache, fresh or revalidated on its own.
+   * answer of its own in the cache, fresh or revalidated on its own. At most
+   * `listingsAtOnce` listings are fetched at once (their pages are parsed on the event loop
+   * every other request needs too); the rest wait in a bounded queue, or are told the service
+   * is busy.
    */
-  async listRepositories(username: string): Promise<GitHubListing> {
+  listRepositories(username: string): Promise<GitHubListing> {
+    return this.listings.run(() => this.fetchListing(username));
+  }
+
+  private async fetchListing(username: string): Promise<GitHubListing> {
     const firstPage = this.apiUrl(`users/${encodeURIComponent(username)}/repos`);
     firstPage.searchParams.set("type", "owner");
     firstPage.searchParams.set("per_page", String(PAGE_SIZE));

@@ -3,7 +3,7 @@
  * to one status in API.md's table, so routes never inspect upstream status codes themselves.
  */
 export abstract class GitHubError extends Error {
-  abstract readonly kind: "not-found" | "rate-limited" | "bad-gateway" | "timeout";
+  abstract readonly kind: "not-found" | "rate-limited" | "bad-gateway" | "timeout" | "busy";
 }
 
 export class GitHubNotFoundError extends GitHubError {
@@ -28,4 +28,9 @@ export class GitHubBadGatewayError extends GitHubError {
 
 export class GitHubTimeoutError extends GitHubError {
   readonly kind = "timeout";
+}
+
+/** The service's own bound on GitHub work at once was reached: nothing was asked of GitHub. */
+export class GitHubBusyError extends GitHubError {
+  readonly kind = "busy";
 }

@@ -32,6 +32,8 @@ export function openGitHub(options: {
     timeoutMs: config.githubTimeoutMs,
     pageConcurrency: config.githubPageConcurrency,
     maxResponseBytes: config.githubMaxResponseBytes,
+    listingsAtOnce: config.githubListingsAtOnce,
+    listingQueue: config.githubListingQueue,
     dispatcher,
     cache: new GitHubCache(store, { token: config.githubToken, log }),
   });

@@ -52,6 +52,9 @@ function validationProblem(error: FastifyError): Problem {
   };
 }
 
+// Listings take about a second each under load, so a busy service has room again soon.
+const BUSY_RETRY_AFTER_SECONDS = 2;
+
 function githubProblem(error: GitHubError): Problem {
   switch (error.kind) {
     case "not-found":
@@ -77,6 +80,14 @@ function githubProblem(error: GitHubError): Problem {
         type: "github-timeout",
         title: "GitHub did not answer in time",
         detail: `${error.message}. Retry later.`,
+      };
+    case "busy":
+      return {
+        status: 503,
+        type: "service-busy",
+        title: "The service is busy",
+        detail: `${error.message}. Retry after ${BUSY_RETRY_AFTER_SECONDS} seconds.`,
+        headers: { "retry-after": String(BUSY_RETRY_AFTER_SECONDS) },
       };
     case "bad-gateway":
       return {

@@ -13,6 +13,8 @@ describe("loadConfig", () => {
       githubTimeoutMs: 10_000,
       githubPageConcurrency: 10,
       githubMaxResponseBytes: 5_242_880,
+      githubListingsAtOnce: 2,
+      githubListingQueue: 100,
       redisUrl: undefined,
       allowPrivateRepos: false,
       logLevel: "info",
@@ -71,6 +73,7 @@ describe("loadConfig", () => {
     ["RATE_LIMIT_PER_MINUTE", "lots"],
     ["GITHUB_PAGE_CONCURRENCY", "0"],
     ["GITHUB_MAX_RESPONSE_BYTES", "10"],
+    ["GITHUB_LISTINGS_AT_ONCE", "0"],
     ["REDIS_URL", "http://cache:6379"],
   ])("refuses %s=%s with a message naming the variable", (name, value) => {
     let caught: unknown;

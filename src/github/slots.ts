@@ -1,0 +1,58 @@
+import { GitHubBusyError } from "./errors.js";
+
+/**
+ * A bounded number of tasks at once, the rest waiting in a bounded queue for a bounded time:
+ * beyond either bound the caller is told the service is busy instead of waiting unboundedly.
+ * Written here because the maintained limiters (p-limit, p-queue) queue without bounding
+ * either the queue's length or the wait.
+ */
+export class Slots {
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly options: { size: number; queue: number; waitMs: number }) {}
+
+  get state(): { running: number; waiting: number } {
+    return { running: this.running, waiting: this.waiting.length };
+  }
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    await this.acquire();
+    try {
+      return await task();
+    } finally {
+      this.release();
+    }
+  }
+
+  private acquire(): Promise<void> {
+    if (this.running < this.options.size) {
+      this.running++;
+      return Promise.resolve();
+    }
+    if (this.waiting.length >= this.options.queue) return Promise.reject(this.busy());
+    return new Promise((resolve, reject) => {
+      const admit = () => {
+        clearTimeout(timer);
+        this.running++;
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.waiting.splice(this.waiting.indexOf(admit), 1);
+        reject(this.busy());
+      }, this.options.waitMs);
+      this.waiting.push(admit);
+    });
+  }
+
+  private release() {
+    this.running--;
+    this.waiting.shift()?.();
+  }
+
+  private busy() {
+    return new GitHubBusyError(
+      `The service is busy: ${this.options.size} listings are being fetched from GitHub and ${this.waiting.length} are waiting`,
+    );
+  }
+}
