@@ -30,8 +30,21 @@ export type Fetched<T> =
   | { notModified: false; value: T; headers: Headers }
   | { notModified: true; headers: Headers };
 
-/** Asks GitHub, conditionally on `kept`'s ETag when there is one. */
-export type Fetcher<T> = (kept: CachedAnswer<T> | undefined) => Promise<Fetched<T>>;
+/**
+ * Asks GitHub, conditionally on `kept`'s ETag when there is one; `signal` aborts once every
+ * caller waiting for the answer has gone.
+ */
+export type Fetcher<T> = (
+  kept: CachedAnswer<T> | undefined,
+  signal: AbortSignal,
+) => Promise<Fetched<T>>;
+
+/** A lookup in flight, shared by identical callers until the last of them leaves. */
+interface Flight {
+  answer: Promise<CachedAnswer<unknown>>;
+  callers: number;
+  abandon: AbortController;
+}
 
 export interface CacheStore {
   readonly kind: "memory" | "redis";
@@ -92,7 +105,7 @@ export function tokenScope(token: string | undefined): string {
 }
 
 export class GitHubCache {
-  private readonly inFlight = new Map<string, Promise<CachedAnswer<unknown>>>();
+  private readonly inFlight = new Map<string, Flight>();
   private readonly scope: string;
   private readonly log: CacheLog | undefined;
   private readonly counts: CacheStats = {
@@ -112,30 +125,69 @@ export class GitHubCache {
   /**
    * The answer for `path` (relative to GitHub's API base): fresh from the store, or from
    * `fetch`, conditionally when a stale answer is kept. Values handed out are frozen, since a
-   * value kept in memory is shared by every caller.
+   * value kept in memory is shared by every caller. A caller whose `signal` aborts stops
+   * waiting; when no caller is left, the fetch itself is aborted.
    */
-  get<T>(path: string, fetch: Fetcher<T>): Promise<CachedAnswer<T>> {
+  get<T>(path: string, fetch: Fetcher<T>, signal?: AbortSignal): Promise<CachedAnswer<T>> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
     const key = `github:v1:${this.scope}:${path}`;
-    const inFlight = this.inFlight.get(key);
-    if (inFlight !== undefined) return inFlight as Promise<CachedAnswer<T>>;
-    const lookup = this.lookup(key, fetch as Fetcher<unknown>).finally(() =>
-      this.inFlight.delete(key),
-    );
-    this.inFlight.set(key, lookup);
-    return lookup as Promise<CachedAnswer<T>>;
+    let flight = this.inFlight.get(key);
+    if (flight === undefined) {
+      const abandon = new AbortController();
+      const started: Flight = {
+        callers: 0,
+        abandon,
+        answer: this.lookup(key, fetch as Fetcher<unknown>, abandon.signal).finally(() => {
+          if (this.inFlight.get(key) === started) this.inFlight.delete(key);
+        }),
+      };
+      this.inFlight.set(key, started);
+      flight = started;
+    }
+    return this.wait(key, flight, signal) as Promise<CachedAnswer<T>>;
+  }
+
+  private wait(key: string, flight: Flight, signal: AbortSignal | undefined) {
+    flight.callers++;
+    // A caller that cannot leave keeps the lookup alive to the end.
+    if (signal === undefined) return flight.answer;
+    return new Promise<CachedAnswer<unknown>>((resolve, reject) => {
+      const leave = () => {
+        reject(signal.reason);
+        flight.callers--;
+        if (flight.callers > 0) return;
+        if (this.inFlight.get(key) === flight) this.inFlight.delete(key);
+        flight.abandon.abort(signal.reason);
+      };
+      signal.addEventListener("abort", leave, { once: true });
+      flight.answer.then(
+        (answer) => {
+          signal.removeEventListener("abort", leave);
+          resolve(answer);
+        },
+        (error: unknown) => {
+          signal.removeEventListener("abort", leave);
+          reject(error);
+        },
+      );
+    });
   }
 
   stats(): CacheStats {
     return { ...this.counts, lookups: { ...this.counts.lookups } };
   }
 
-  private async lookup(key: string, fetch: Fetcher<unknown>): Promise<CachedAnswer<unknown>> {
+  private async lookup(
+    key: string,
+    fetch: Fetcher<unknown>,
+    signal: AbortSignal,
+  ): Promise<CachedAnswer<unknown>> {
     const kept = await this.storeGet(key);
     if (kept !== undefined && kept.freshUntil > Date.now()) {
       this.counts.lookups.hit++;
       return kept;
     }
-    const fetched = await fetch(kept);
+    const fetched = await fetch(kept, signal);
     let policy: CachePolicy;
     let answer: CachedAnswer<unknown>;
     if (fetched.notModified) {

@@ -151,26 +151,33 @@ export class GitHubClient {
     };
   }
 
-  async getUser(username: string): Promise<GitHubUser> {
-    return (await this.getUserAnswer(username)).value;
+  /** `signal`, on this and the other methods: the caller has gone, and nothing more is asked for it. */
+  async getUser(username: string, signal?: AbortSignal): Promise<GitHubUser> {
+    return (await this.getUserAnswer(username, signal)).value;
   }
 
-  async getRepository(owner: string, name: string): Promise<GitHubRepository> {
+  async getRepository(
+    owner: string,
+    name: string,
+    signal?: AbortSignal,
+  ): Promise<GitHubRepository> {
     const answer = await this.getResource(
       `repos/${encodeURIComponent(owner)}/${encodeURIComponent(name)}`,
       repositoryValidator,
       compactRepository,
       `repository "${owner}/${name}"`,
+      signal,
     );
     return answer.value;
   }
 
-  private getUserAnswer(username: string): Promise<CachedAnswer<GitHubUser>> {
+  private getUserAnswer(username: string, signal?: AbortSignal) {
     return this.getResource(
       `users/${encodeURIComponent(username)}`,
       userValidator,
       compactUser,
       `user "${username}"`,
+      signal,
     );
   }
 
@@ -185,11 +192,11 @@ export class GitHubClient {
    * every other request needs too); the rest wait in a bounded queue, or are told the service
    * is busy.
    */
-  listRepositories(username: string): Promise<GitHubListing> {
-    return this.listings.run(() => this.fetchListing(username));
+  listRepositories(username: string, signal?: AbortSignal): Promise<GitHubListing> {
+    return this.listings.run(() => this.fetchListing(username, signal), signal);
   }
 
-  private async fetchListing(username: string): Promise<GitHubListing> {
+  private async fetchListing(username: string, signal?: AbortSignal): Promise<GitHubListing> {
     const firstPage = this.apiUrl(`users/${encodeURIComponent(username)}/repos`);
     firstPage.searchParams.set("type", "owner");
     firstPage.searchParams.set("per_page", String(PAGE_SIZE));
@@ -201,16 +208,16 @@ export class GitHubClient {
     // Should the first page fail before its headers, firstLink never settles, and Promise.all
     // rejects with that failure. Promise.all holds a handler on each part, so a part failing
     // after the listing has already failed is never an unhandled rejection.
-    const account = this.getUserAnswer(username);
+    const account = this.getUserAnswer(username, signal);
     const [user, first, rest] = await Promise.all([
       account,
       // A page the cache answers without asking GitHub reports its kept Link here.
-      this.getPage(firstPage, subject, reportLink).then((page) => {
+      this.getPage(firstPage, subject, signal, reportLink).then((page) => {
         reportLink(page.link);
         return page;
       }),
       Promise.all([account, firstLink]).then(([{ value }, link]) =>
-        this.getOtherPages(link, subject, value),
+        this.getOtherPages(link, subject, value, signal),
       ),
     ]);
     // GitHub pages by offset, so a repository created between two page reads can shift another
@@ -235,7 +242,12 @@ export class GitHubClient {
    * the account's own repository count implies, plus one for repositories created meanwhile:
    * a `Link` naming more would spend GitHub's budget on pages that cannot exist.
    */
-  private getOtherPages(link: string | undefined, subject: string, user: GitHubUser) {
+  private getOtherPages(
+    link: string | undefined,
+    subject: string,
+    user: GitHubUser,
+    signal: AbortSignal | undefined,
+  ) {
     const lastPage = this.lastPageUrl(link);
     const pageCount = lastPage ? Number(lastPage.searchParams.get("page")) : 1;
     if (user.public_repos !== undefined) {
@@ -253,7 +265,7 @@ export class GitHubClient {
       url.searchParams.set("page", String(page));
       pageUrls.push(url);
     }
-    return mapBounded(pageUrls, this.pageConcurrency, (url) => this.getPage(url, subject));
+    return mapBounded(pageUrls, this.pageConcurrency, (url) => this.getPage(url, subject, signal));
   }
 
   /**
@@ -265,14 +277,18 @@ export class GitHubClient {
   private getPage(
     url: URL,
     subject: string,
+    signal: AbortSignal | undefined,
     onLink?: (link: string | undefined) => void,
   ): Promise<CachedAnswer<GitHubRepository[]>> {
-    return this.cache.get(this.cacheKey(url), (kept) =>
-      this.fetch(url, kept, onLink, (text, status, headers) =>
-        this.parse({ status, headers, text }, repositoryListValidator, subject).map(
-          compactRepository,
+    return this.cache.get(
+      this.cacheKey(url),
+      (kept, abandoned) =>
+        this.fetch(url, kept, abandoned, onLink, (text, status, headers) =>
+          this.parse({ status, headers, text }, repositoryListValidator, subject).map(
+            compactRepository,
+          ),
         ),
-      ),
+      signal,
     );
   }
 
@@ -282,12 +298,16 @@ export class GitHubClient {
     validator: Validator<T>,
     compact: (answer: T) => T,
     subject: string,
+    signal: AbortSignal | undefined,
   ): Promise<CachedAnswer<T>> {
     const url = this.apiUrl(path);
-    return this.cache.get<T>(this.cacheKey(url), (kept) =>
-      this.fetch(url, kept, undefined, (text, status, headers) =>
-        compact(this.parse({ status, headers, text }, validator, subject)),
-      ),
+    return this.cache.get<T>(
+      this.cacheKey(url),
+      (kept, abandoned) =>
+        this.fetch(url, kept, abandoned, undefined, (text, status, headers) =>
+          compact(this.parse({ status, headers, text }, validator, subject)),
+        ),
+      signal,
     );
   }
 
@@ -295,12 +315,13 @@ export class GitHubClient {
   private async fetch<T>(
     url: URL,
     kept: CachedAnswer<T> | undefined,
+    abandoned: AbortSignal,
     onLink: ((link: string | undefined) => void) | undefined,
     read: (text: string, status: number, headers: ResponseHeaders) => T,
   ): Promise<Fetched<T>> {
     const etag = kept?.etag;
     const headers = etag === undefined ? this.headers : { ...this.headers, "if-none-match": etag };
-    const response = await this.send(url, headers);
+    const response = await this.send(url, headers, abandoned);
     if (response.status === 304 && kept !== undefined && etag !== undefined) {
       onLink?.(kept.link);
       await response.text();
@@ -359,9 +380,14 @@ export class GitHubClient {
    * transferred repositories point there): an answer from anywhere else is never read. While
    * GitHub has said this token's budget is spent, nothing is sent at all.
    */
-  private async send(url: URL, headers: Record<string, string>): Promise<Answer> {
+  private async send(
+    url: URL,
+    headers: Record<string, string>,
+    abandoned: AbortSignal,
+  ): Promise<Answer> {
     this.throwWhileLimited();
-    const signal = AbortSignal.timeout(this.timeoutMs);
+    const timeout = AbortSignal.timeout(this.timeoutMs);
+    const signal = AbortSignal.any([timeout, abandoned]);
     let target = url;
     for (let redirects = 0; ; redirects++) {
       let response: Dispatcher.ResponseData;
@@ -374,7 +400,7 @@ export class GitHubClient {
           signal,
         });
       } catch (error) {
-        throw this.transportError(error, signal);
+        throw this.transportError(error, timeout);
       }
       this.noteBudget(response.statusCode, response.headers);
       const location = headerValue(response.headers, "location");
@@ -386,7 +412,7 @@ export class GitHubClient {
         }
         continue;
       }
-      return this.answerOf(response, signal);
+      return this.answerOf(response, timeout);
     }
   }
 

@@ -16,8 +16,9 @@ export class Slots {
     return { running: this.running, waiting: this.waiting.length };
   }
 
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    await this.acquire();
+  /** Runs `task` in its turn; a caller whose `signal` aborts leaves the queue. */
+  async run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    await this.acquire(signal);
     try {
       return await task();
     } finally {
@@ -25,22 +26,29 @@ export class Slots {
     }
   }
 
-  private acquire(): Promise<void> {
+  private acquire(signal: AbortSignal | undefined): Promise<void> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.running < this.options.size) {
       this.running++;
       return Promise.resolve();
     }
     if (this.waiting.length >= this.options.queue) return Promise.reject(this.busy());
     return new Promise((resolve, reject) => {
+      const leave = (reason: unknown) => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", abandoned);
+        this.waiting.splice(this.waiting.indexOf(admit), 1);
+        reject(reason);
+      };
       const admit = () => {
         clearTimeout(timer);
+        signal?.removeEventListener("abort", abandoned);
         this.running++;
         resolve();
       };
-      const timer = setTimeout(() => {
-        this.waiting.splice(this.waiting.indexOf(admit), 1);
-        reject(this.busy());
-      }, this.options.waitMs);
+      const abandoned = () => leave(signal?.reason);
+      const timer = setTimeout(() => leave(this.busy()), this.options.waitMs);
+      signal?.addEventListener("abort", abandoned, { once: true });
       this.waiting.push(admit);
     });
   }

@@ -120,6 +120,16 @@ function problemFor(error: FastifyError | Error): Problem {
       headers: { "retry-after": String(DATABASE_RETRY_AFTER_SECONDS) },
     };
   }
+  if (error.name === "AbortError") {
+    // request.signal aborted: the caller left, and what was being done for it was cancelled.
+    // Nobody reads this answer; its status says so in the log (as nginx's 499 does).
+    return {
+      status: 499,
+      type: "client-closed-request",
+      title: "Client closed the request",
+      detail: "The caller left before the answer was ready, so its work was cancelled.",
+    };
+  }
   const statusCode = (error as FastifyError).statusCode;
   if (statusCode !== undefined && statusCode >= 400 && statusCode < 500) {
     const limited = statusCode === 429;

@@ -34,8 +34,9 @@ export class RepositoryService {
   async listFromGitHub(
     username: string,
     held?: string,
+    signal?: AbortSignal,
   ): Promise<{ listing: RepositoryListing; version: string | undefined } | "unchanged"> {
-    const fetched = await this.options.github.listRepositories(username);
+    const fetched = await this.options.github.listRepositories(username, signal);
     if (held !== undefined && fetched.version === held) return "unchanged";
     return {
       listing: {
@@ -75,8 +76,14 @@ export class RepositoryService {
     };
   }
 
-  async getDetails(owner: string, name: string, save: boolean): Promise<RepositoryDetails> {
-    const repository = await this.options.github.getRepository(owner, name);
+  /** `signal`: the caller has gone; what GitHub was asked for it is cancelled, and nothing saved. */
+  async getDetails(
+    owner: string,
+    name: string,
+    save: boolean,
+    signal?: AbortSignal,
+  ): Promise<RepositoryDetails> {
+    const repository = await this.options.github.getRepository(owner, name, signal);
     // The server's token may see private repositories; callers are anonymous, so a repository
     // they may not see is answered exactly like one that does not exist.
     if (!this.mayShow(accessOf(repository))) {

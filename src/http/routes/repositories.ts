@@ -38,7 +38,11 @@ export const repositoryRoutes: FastifyPluginAsyncTypebox<RepositoryRoutesOptions
     const held = rendered?.version;
     const read = local
       ? await service.listFromLocal(username, typeof held === "object" ? held : undefined)
-      : await service.listFromGitHub(username, typeof held === "string" ? held : undefined);
+      : await service.listFromGitHub(
+          username,
+          typeof held === "string" ? held : undefined,
+          request.signal,
+        );
     if (read === "unchanged") {
       // Only a held version can be unchanged.
       return sendSerialised(reply, (rendered as RenderedListing).body);
@@ -50,7 +54,7 @@ export const repositoryRoutes: FastifyPluginAsyncTypebox<RepositoryRoutesOptions
 
   app.get("/repositories/:owner/:name", { schema: repositoryByOwnerSchema }, async (request) => {
     const { owner, name } = request.params;
-    return service.getDetails(owner, name, isTrue(request.query.save_data));
+    return service.getDetails(owner, name, isTrue(request.query.save_data), request.signal);
   });
 
   app.get("/repositories/:name", { schema: repositoryByNameSchema }, async (request, reply) => {
@@ -65,6 +69,6 @@ export const repositoryRoutes: FastifyPluginAsyncTypebox<RepositoryRoutesOptions
         detail: `Query parameter "username" is missing: a repository name alone does not say whose repository. Ask for /repositories/{owner}/${name}?save_data=${save_data} or /repositories/${name}?username={owner}&save_data=${save_data}.`,
       });
     }
-    return service.getDetails(username, name, isTrue(save_data));
+    return service.getDetails(username, name, isTrue(save_data), request.signal);
   });
 };
