@@ -9,6 +9,7 @@ import type { Config } from "./config/config.js";
 import type { Database } from "./db/database.js";
 import { RepositoryStore } from "./db/repository-store.js";
 import type { GitHubClient } from "./github/client.js";
+import { answerClientError } from "./http/client-errors.js";
 import { registerProblemHandlers, sendProblem } from "./http/problem.js";
 import { REQUEST_ID_HEADER, requestIdOf } from "./http/request-id.js";
 import { OneLinePerRequest } from "./http/request-log.js";
@@ -33,6 +34,8 @@ export interface AppDependencies {
 // The API takes no request bodies and its URLs are short; anything larger is refused early.
 const BODY_LIMIT_BYTES = 1024;
 const URL_LIMIT_CHARS = 2048;
+const HEADERS_TIMEOUT_MS = 10_000;
+const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 
 /**
  * Builds the HTTP application from its dependencies. Nothing here opens connections or
@@ -48,12 +51,19 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         secrets: [config.githubToken],
       }) as FastifyBaseLogger),
     bodyLimit: BODY_LIMIT_BYTES,
+    // Headers must arrive within 10 s (checked every second); an idle keep-alive connection is
+    // closed after 5 s. Node's defaults are 60 s and 5 s checked every 30 s.
+    http: { headersTimeout: HEADERS_TIMEOUT_MS, connectionsCheckingInterval: 1_000 },
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    clientErrorHandler: answerClientError,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
     // Answers in the time GitHub is given, plus the database; a stuck request ends.
     requestTimeout: config.githubTimeoutMs * 3,
     logController: new OneLinePerRequest(),
     genReqId: requestIdOf,
   }).withTypeProvider<TypeBoxTypeProvider>();
+  // Connections beyond it are closed as they arrive, before they cost a request's memory.
+  app.server.maxConnections = config.maxConnections;
 
   // onSend, not onRequest: answers Fastify sends before routing (a malformed URL) carry it too.
   app.addHook("onSend", (request, reply, payload, done) => {

@@ -27,6 +27,8 @@ export interface Config {
   corsOrigins: string[];
   /** Requests per minute per client IP on the service's own API; 0 turns the limit off. */
   rateLimitPerMinute: number;
+  /** Open connections to this service at most; more are closed as they arrive. */
+  maxConnections: number;
 }
 
 /** A configuration value the service refuses to start with; the message names the variable. */
@@ -154,5 +156,6 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: readLogLevel(env),
     corsOrigins: readOrigins(env),
     rateLimitPerMinute: readInteger(env, "RATE_LIMIT_PER_MINUTE", 0, 0, 1_000_000),
+    maxConnections: readInteger(env, "MAX_CONNECTIONS", 1024, 1, 1_000_000),
   };
 }

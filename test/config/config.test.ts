@@ -20,6 +20,7 @@ describe("loadConfig", () => {
       logLevel: "info",
       corsOrigins: [],
       rateLimitPerMinute: 0,
+      maxConnections: 1024,
     });
   });
 
@@ -74,6 +75,7 @@ describe("loadConfig", () => {
     ["GITHUB_PAGE_CONCURRENCY", "0"],
     ["GITHUB_MAX_RESPONSE_BYTES", "10"],
     ["GITHUB_LISTINGS_AT_ONCE", "0"],
+    ["MAX_CONNECTIONS", "0"],
     ["REDIS_URL", "http://cache:6379"],
   ])("refuses %s=%s with a message naming the variable", (name, value) => {
     let caught: unknown;
