@@ -151,22 +151,18 @@ export class GitHubClient {
     };
   }
 
-  /** `signal`, on this and the other methods: the caller has gone, and nothing more is asked for it. */
+  /** `signal`, here and on listRepositories: the caller has gone; nothing more is asked for it. */
   async getUser(username: string, signal?: AbortSignal): Promise<GitHubUser> {
     return (await this.getUserAnswer(username, signal)).value;
   }
 
-  async getRepository(
-    owner: string,
-    name: string,
-    signal?: AbortSignal,
-  ): Promise<GitHubRepository> {
+  async getRepository(owner: string, name: string): Promise<GitHubRepository> {
     const answer = await this.getResource(
       `repos/${encodeURIComponent(owner)}/${encodeURIComponent(name)}`,
       repositoryValidator,
       compactRepository,
       `repository "${owner}/${name}"`,
-      signal,
+      undefined,
     );
     return answer.value;
   }

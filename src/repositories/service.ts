@@ -76,14 +76,8 @@ export class RepositoryService {
     };
   }
 
-  /** `signal`: the caller has gone; what GitHub was asked for it is cancelled, and nothing saved. */
-  async getDetails(
-    owner: string,
-    name: string,
-    save: boolean,
-    signal?: AbortSignal,
-  ): Promise<RepositoryDetails> {
-    const repository = await this.options.github.getRepository(owner, name, signal);
+  async getDetails(owner: string, name: string, save: boolean): Promise<RepositoryDetails> {
+    const repository = await this.options.github.getRepository(owner, name);
     // The server's token may see private repositories; callers are anonymous, so a repository
     // they may not see is answered exactly like one that does not exist.
     if (!this.mayShow(accessOf(repository))) {

@@ -38,7 +38,9 @@ export const repositoryRoutes: FastifyPluginAsyncTypebox<RepositoryRoutesOptions
     const held = rendered?.version;
     const read = local
       ? await service.listFromLocal(username, typeof held === "object" ? held : undefined)
-      : await service.listFromGitHub(
+      : // Only a listing takes the caller's signal: it is the work worth cancelling (a page
+        // after page), and reading request.signal costs every request a listener.
+        await service.listFromGitHub(
           username,
           typeof held === "string" ? held : undefined,
           request.signal,
@@ -54,7 +56,7 @@ export const repositoryRoutes: FastifyPluginAsyncTypebox<RepositoryRoutesOptions
 
   app.get("/repositories/:owner/:name", { schema: repositoryByOwnerSchema }, async (request) => {
     const { owner, name } = request.params;
-    return service.getDetails(owner, name, isTrue(request.query.save_data), request.signal);
+    return service.getDetails(owner, name, isTrue(request.query.save_data));
   });
 
   app.get("/repositories/:name", { schema: repositoryByNameSchema }, async (request, reply) => {
@@ -69,6 +71,6 @@ export const repositoryRoutes: FastifyPluginAsyncTypebox<RepositoryRoutesOptions
         detail: `Query parameter "username" is missing: a repository name alone does not say whose repository. Ask for /repositories/{owner}/${name}?save_data=${save_data} or /repositories/${name}?username={owner}&save_data=${save_data}.`,
       });
     }
-    return service.getDetails(username, name, isTrue(save_data), request.signal);
+    return service.getDetails(username, name, isTrue(save_data));
   });
 };
