@@ -126,21 +126,31 @@ describe("database faults", () => {
   });
 
   it("answers a save cut at random points either fully or not at all, losing no acknowledged save", async () => {
-    const saves = Array.from({ length: 8 }, (_, index) =>
-      service.get(`/repositories/octocat/saved-${index}?save_data=true`),
-    );
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    proxy.cut();
-    const answers = await Promise.all(saves);
+    const save = (name: string) => service.get(`/repositories/octocat/${name}?save_data=true`);
+    const names = Array.from({ length: 8 }, (_, index) => `cut-${index}`);
+    for (const name of names) fake.addRepo("octocat", { name });
+    // Three saves reach the database before the cut, so the check below has saves to check.
+    const before = await Promise.all(names.slice(0, 3).map(save));
+    expect(before.map((answer) => answer.status)).toEqual([200, 200, 200]);
+    // The other five race; the first of them to send its repository's insert is cut inside its
+    // transaction, the others wherever they are at that moment.
+    const cut = proxy.cutWhenSent('insert into "repository"');
+    const during = await Promise.all(names.slice(3).map(save));
+    await cut;
     proxy.restore();
-    for (const answer of answers) {
+    for (const answer of during) {
       expect([200, 503]).toContain(answer.status);
       expect(answer.elapsedMs).toBeLessThan(FAULT_ANSWER_BOUND_MS);
     }
-    const acknowledged = answers.flatMap((answer) => (answer.status === 200 ? [answer.body] : []));
+    const acknowledged = [...before, ...during].flatMap((answer) =>
+      answer.status === 200 ? [answer.body] : [],
+    );
+    expect(acknowledged.length).toBeGreaterThanOrEqual(3);
     const { rows } = await direct.query<{ id: string }>("select id from repository");
     const stored = new Set(rows.map((row) => Number(row.id)));
     for (const body of acknowledged) expect(stored).toContain(body.id);
+    // The cut save itself was not acknowledged, so the cut did fall among the saves.
+    expect(during.map((answer) => answer.status)).toContain(503);
     expect((await counts()).orphans).toBe(0);
   });
 
