@@ -121,8 +121,33 @@ describe("GitHub failures through the app", () => {
   });
 
   it("still serves normal requests after every fault", async () => {
-    const response = await details();
-    expect(response.status).toBe(200);
+    const faults = [
+      ["5xx-always", 502],
+      ["malformed", 502],
+      ["reset", 502],
+      ["truncated", 502],
+      ["redirect-loop", 502],
+      ["hang", 504],
+      ["secondary-rate-limit", 503],
+    ] as const;
+    const asked = (name: string) =>
+      h.fake.requests.filter((r) => r.path === `/repos/octocat/${name}`).length;
+    for (const [kind, status] of faults) {
+      // Names the cache has not seen, so each answer has to come from GitHub.
+      const faulted = `faulted-${kind}`;
+      const fresh = `after-${kind}`;
+      h.fake.addRepo("octocat", { name: faulted });
+      h.fake.addRepo("octocat", { name: fresh });
+      h.fake.injectFault({ kind, path: `/repos/octocat/${faulted}` });
+      expect({ kind, status: (await details(faulted)).status }).toEqual({ kind, status });
+      h.fake.clearFaults();
+      expect({ kind, status: (await details(fresh)).status }).toEqual({ kind, status: 200 });
+      expect({ kind, asked: asked(fresh) }).toEqual({ kind, asked: 1 });
+      // The repository that failed is asked for again, not answered from a kept failure.
+      const before = asked(faulted);
+      expect({ kind, status: (await details(faulted)).status }).toEqual({ kind, status: 200 });
+      expect({ kind, asked: asked(faulted) }).toEqual({ kind, asked: before + 1 });
+    }
   });
 });
 
