@@ -166,6 +166,23 @@ describe.each(BACKENDS)("RepositoryStore on %s", (backend) => {
       const version = await current("alice");
       expect(version.userId).toBe(1);
       expect(await store.findListing("ALICE", version)).toBe("unchanged");
+      // The repository table is put behind a view whose every row read fails, so the check of
+      // the held version must not read one; a read without it shows the view does fail.
+      const execute = (query: string) => test.database.db.execute(sql.raw(query));
+      await execute("alter table repository rename to repository_rows");
+      await execute(`create function fail_on_read() returns boolean language plpgsql volatile as $$
+        begin raise exception using errcode = 'ZZ043', message = 'a repository was read'; end $$`);
+      await execute("create view repository as select * from repository_rows where fail_on_read()");
+      try {
+        expect(await store.findListing("alice", version)).toBe("unchanged");
+        await expect(store.findListing("alice")).rejects.toMatchObject({
+          cause: { code: "ZZ043" },
+        });
+      } finally {
+        await execute("drop view repository");
+        await execute("drop function fail_on_read");
+        await execute("alter table repository_rows rename to repository");
+      }
     });
 
     it("moves on with every save of the owner's repositories, and only the owner's", async () => {
