@@ -141,6 +141,22 @@ describe("GitHubClient against the fake GitHub", () => {
     expect(fake.requests.filter((r) => r.path === "/repos/octocat/Hello-World")).toHaveLength(3);
   });
 
+  it.each([500, 502, 503, 504])("retries a %i once and answers normally", async (status) => {
+    fake.injectFault({ kind: "5xx-once", status, path: "/repos/octocat/Hello-World" });
+    expect(await client.getRepository("octocat", "Hello-World")).toMatchObject({ id: 10 });
+    expect(
+      fake.requests.filter((r) => r.path === "/repos/octocat/Hello-World").map((r) => r.status),
+    ).toEqual([status, 200]);
+  });
+
+  it("does not retry a 501, which asking again cannot mend", async () => {
+    fake.injectFault({ kind: "5xx-once", status: 501, path: "/repos/octocat/Hello-World" });
+    await expect(client.getRepository("octocat", "Hello-World")).rejects.toBeInstanceOf(
+      GitHubBadGatewayError,
+    );
+    expect(fake.requests.map((r) => r.status)).toEqual([501]);
+  });
+
   it("does not retry a 404 or a rate limit", async () => {
     fake.injectFault({ kind: "rate-limit", path: "/users/octocat" });
     await expect(client.getUser("octocat")).rejects.toBeInstanceOf(GitHubRateLimitError);
