@@ -33,6 +33,8 @@ describe("GitHubClient against the fake GitHub", () => {
     fake.clearFaults();
     fake.resetRequests();
     fake.latencyMs = 0;
+    // A full window per test, so no test depends on how many requests the ones before it spent.
+    fake.setRateLimit(5000);
   });
   afterEach(() => dispatcher.close());
 
