@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Harness, startHarness } from "../helpers/harness.js";
+import { startInProcessService } from "../helpers/in-process-service.js";
 
 const TOKEN = "ghp_TESTTOKENshouldNeverLeak0123456789";
 
@@ -174,5 +175,24 @@ describe("ALLOW_PRIVATE_REPOS=true", () => {
     expect(legacy.body.access).toBe("private");
     const local = await h.get("/repositories?username=corp&from_local=true");
     expect(local.body.repositories.map((r: { access: string }) => r.access)).toEqual(["internal"]);
+  });
+
+  it("hides the saved non-public repositories from a replica that does not allow them", async () => {
+    h.fake.addUser({ login: "agency", id: 2 });
+    h.fake.addRepo("agency", { name: "hidden", id: 20, visibility: "internal", private: true });
+    h.fake.addRepo("agency", { name: "open-tool", id: 21 });
+    expect((await h.get("/repositories/agency/hidden?save_data=true")).status).toBe(200);
+    expect((await h.get("/repositories/agency/open-tool?save_data=true")).status).toBe(200);
+    const strict = await startInProcessService({
+      database: h.test.database,
+      githubUrl: h.fake.url,
+    });
+    try {
+      const local = await strict.get("/repositories?username=agency&from_local=true");
+      expect(local.status).toBe(200);
+      expect(local.body.repositories.map((r: { name: string }) => r.name)).toEqual(["open-tool"]);
+    } finally {
+      await strict.close();
+    }
   });
 });
