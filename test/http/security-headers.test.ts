@@ -1,4 +1,5 @@
 import Fastify from "fastify";
+import { request } from "undici";
 import { describe, expect, it } from "vitest";
 import { addSecurityHeaders, helmetHeaders } from "../../src/http/security-headers.js";
 
@@ -25,9 +26,14 @@ describe("security headers", () => {
       reply.code(429).send({ early: true });
     });
     app.get("/", async () => ({ late: true }));
-    const response = await app.inject("/");
-    expect(response.statusCode).toBe(429);
-    expect(response.headers).toMatchObject(helmetHeaders());
-    await app.close();
+    try {
+      const url = await app.listen({ host: "127.0.0.1", port: 0 });
+      const response = await request(url);
+      await response.body.text();
+      expect(response.statusCode).toBe(429);
+      expect(response.headers).toMatchObject(helmetHeaders());
+    } finally {
+      await app.close();
+    }
   });
 });
