@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     exclude: ["test/contract/**", "node_modules/**"],
+    setupFiles: ["test/setup/fast-check.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Test files share two cores with PGlite and the fake servers; more workers only contend.

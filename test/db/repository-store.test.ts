@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { openDatabase } from "../../src/db/database.js";
 import { DatabaseUnavailableError } from "../../src/db/errors.js";
 import {
@@ -166,6 +166,23 @@ describe.each(BACKENDS)("RepositoryStore on %s", (backend) => {
       const version = await current("alice");
       expect(version.userId).toBe(1);
       expect(await store.findListing("ALICE", version)).toBe("unchanged");
+      // The repository table is put behind a view whose every row read fails, so the check of
+      // the held version must not read one; a read without it shows the view does fail.
+      const execute = (query: string) => test.database.db.execute(sql.raw(query));
+      await execute("alter table repository rename to repository_rows");
+      await execute(`create function fail_on_read() returns boolean language plpgsql volatile as $$
+        begin raise exception using errcode = 'ZZ043', message = 'a repository was read'; end $$`);
+      await execute("create view repository as select * from repository_rows where fail_on_read()");
+      try {
+        expect(await store.findListing("alice", version)).toBe("unchanged");
+        await expect(store.findListing("alice")).rejects.toMatchObject({
+          cause: { code: "ZZ043" },
+        });
+      } finally {
+        await execute("drop view repository");
+        await execute("drop function fail_on_read");
+        await execute("alter table repository_rows rename to repository");
+      }
     });
 
     it("moves on with every save of the owner's repositories, and only the owner's", async () => {
@@ -240,6 +257,49 @@ describe.each(BACKENDS)("RepositoryStore on %s", (backend) => {
     const stars = (await store.findListing("racer"))?.repositories[0]?.stars;
     expect(stars).toBeGreaterThanOrEqual(0);
     expect(stars).toBeLessThan(50);
+  });
+
+  describe("a save that meets a serialization failure", () => {
+    const execute = (query: string) => test.database.db.execute(sql.raw(query));
+    const attempts = async () =>
+      Number(
+        (await queryRows(test.database, sql`select last_value from save_attempts`))[0]?.last_value,
+      );
+
+    /** Makes every insert into repository count itself and fail with 40001 while `failing`. */
+    async function failInserts(failing: string) {
+      // A sequence, because its count survives the rollback of the transaction that failed.
+      await execute("create sequence save_attempts");
+      await execute(`create function fail_serialization() returns trigger language plpgsql as $$
+        begin
+          if ${failing} then raise exception using errcode = '40001', message = 'could not serialize'; end if;
+          return new;
+        end $$`);
+      await execute(`create trigger fail_serialization before insert on repository
+        for each row execute function fail_serialization()`);
+    }
+    afterEach(async () => {
+      await execute("drop trigger if exists fail_serialization on repository");
+      await execute("drop function if exists fail_serialization");
+      await execute("drop sequence if exists save_attempts");
+    });
+
+    it("is run again, and saved, when only the first attempt fails", async () => {
+      await failInserts("nextval('save_attempts') = 1");
+      await store.saveRepository(owner(1, "alice"), repository(10, "alice", "retried"));
+      expect(await attempts()).toBe(2);
+      expect((await store.findListing("alice"))?.repositories.map((r) => r.id)).toEqual([10]);
+    });
+
+    it("gives up after five attempts when every one fails, saving nothing", async () => {
+      await failInserts("nextval('save_attempts') > 0");
+      await expect(
+        store.saveRepository(owner(1, "alice"), repository(10, "alice", "doomed")),
+      ).rejects.toMatchObject({ cause: { code: "40001" } });
+      expect(await attempts()).toBe(5);
+      expect(await count("repository")).toBe(0);
+      expect(await count("user")).toBe(0);
+    });
   });
 
   it("keeps the timestamps GitHub gave, in UTC to the second, whatever the session's zone", async () => {

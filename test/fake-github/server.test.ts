@@ -1,5 +1,5 @@
 import { request } from "undici";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { FakeGitHub } from "./server.js";
 
 type Headers = Record<string, string | string[] | undefined>;
@@ -408,7 +408,8 @@ describe("faults", () => {
       () => "answered",
       () => "failed",
     );
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // close() must end a request that has arrived, so wait for it to arrive.
+    await vi.waitFor(() => expect(fake.requests).toHaveLength(2));
     await fake.close();
     expect(await hung).toBe("failed");
     expect(fake.requests.map((r) => r.status)).toEqual([0, 0]);

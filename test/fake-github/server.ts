@@ -124,6 +124,7 @@ export class FakeGitHub {
   private readonly faults: FaultInjector;
   private readonly rateLimiter = new RateLimiter();
   private readonly pendingAnswers = new Set<NodeJS.Timeout>();
+  private readonly unanswered = new Set<RecordedRequest>();
   private readonly rendered = new Map<string, Rendered>();
   private renderedBytes = 0;
   private readonly requestIds: RequestIds;
@@ -239,7 +240,12 @@ export class FakeGitHub {
       path: req.url ?? "/",
       headers: { ...req.headers },
       status: 0,
+      inFlightOnArrival: [],
     };
+    this.unanswered.add(record);
+    record.inFlightOnArrival = Array.from(this.unanswered, (request) => request.path);
+    // A hung or reset request is no longer in flight once its connection is gone.
+    res.on("close", () => this.unanswered.delete(record));
     this.requests.push(record);
     req.resume(); // GET bodies are ignored, but must be read for the connection to be reused
     if (this.latencyMs <= 0) {
@@ -520,6 +526,7 @@ export class FakeGitHub {
 
   private send(res: ServerResponse, record: RecordedRequest, answer: Answer): void {
     record.status = answer.status;
+    this.unanswered.delete(record);
     const headers = answer.headers.flat();
     if (answer.body !== undefined) {
       headers.push("Content-Length", String(Buffer.byteLength(answer.body)));
@@ -531,6 +538,7 @@ export class FakeGitHub {
   /** Declares the whole body, sends half of it, then drops the connection. */
   private sendTruncated(res: ServerResponse, record: RecordedRequest, answer: Answer): void {
     record.status = answer.status;
+    this.unanswered.delete(record);
     const body = Buffer.from(answer.body ?? "");
     const declared = Math.max(body.length, 1);
     res.writeHead(answer.status, [...answer.headers.flat(), "Content-Length", String(declared)]);

@@ -74,4 +74,9 @@ export interface RecordedRequest {
   headers: Record<string, string | string[] | undefined>;
   /** The status answered; 0 while unanswered and for hang and reset faults. */
   status: number;
+  /**
+   * The paths of the requests unanswered when this one arrived, itself included: what a client
+   * had in flight at that moment, read without sampling.
+   */
+  inFlightOnArrival: string[];
 }

@@ -33,6 +33,8 @@ describe("GitHubClient against the fake GitHub", () => {
     fake.clearFaults();
     fake.resetRequests();
     fake.latencyMs = 0;
+    // A full window per test, so no test depends on how many requests the ones before it spent.
+    fake.setRateLimit(5000);
   });
   afterEach(() => dispatcher.close());
 
@@ -49,30 +51,22 @@ describe("GitHubClient against the fake GitHub", () => {
   });
 
   /**
-   * Lists `login` with 300 ms of upstream latency while sampling what is in flight: the fake
-   * records a request on arrival with status 0 and fills the status in on answering.
+   * Lists `login` with 300 ms of upstream latency, so that requests sent together are in flight
+   * together, and reads from each request's arrival what was in flight with it.
    */
-  async function sampleListing(login: string) {
+  async function listInFlight(login: string) {
     fake.latencyMs = 300;
-    const inFlight = () => fake.requests.filter((r) => r.status === 0);
-    let firstTwoTogether = false;
-    let mostPagesInFlight = 0;
-    const sampler = setInterval(() => {
-      const pending = inFlight();
-      if (pending.length === 2 && fake.requests.length === 2) firstTwoTogether = true;
-      const pages = pending.filter((r) => /[?&]page=\d/.test(r.path)).length;
-      mostPagesInFlight = Math.max(mostPagesInFlight, pages);
-    }, 5);
-    try {
-      await makeClient(10_000).listRepositories(login);
-    } finally {
-      clearInterval(sampler);
-    }
+    await makeClient(10_000).listRepositories(login);
+    const isPage = (path: string) => /[?&]page=\d/.test(path);
+    const firstTwoTogether = fake.requests[1]?.inFlightOnArrival.length === 2;
+    const mostPagesInFlight = Math.max(
+      ...fake.requests.map((r) => r.inFlightOnArrival.filter(isPage).length),
+    );
     return { firstTwoTogether, mostPagesInFlight };
   }
 
   it("sends the account and page 1 together, then all nine other pages of 1,000 repositories at once", async () => {
-    const { firstTwoTogether, mostPagesInFlight } = await sampleListing("thousand");
+    const { firstTwoTogether, mostPagesInFlight } = await listInFlight("thousand");
     expect(firstTwoTogether).toBe(true);
     expect(
       fake.requests
@@ -86,7 +80,7 @@ describe("GitHubClient against the fake GitHub", () => {
 
   it("keeps at most ten pages in flight", async () => {
     fake.addUser({ login: "fifteen-hundred", id: 1500, repoCount: 1500 });
-    const { mostPagesInFlight } = await sampleListing("fifteen-hundred");
+    const { mostPagesInFlight } = await listInFlight("fifteen-hundred");
     expect(mostPagesInFlight).toBe(10);
     expect(fake.requests).toHaveLength(2 + 14);
   });
@@ -141,6 +135,22 @@ describe("GitHubClient against the fake GitHub", () => {
     expect(fake.requests.filter((r) => r.path === "/repos/octocat/Hello-World")).toHaveLength(3);
   });
 
+  it.each([500, 502, 503, 504])("retries a %i once and answers normally", async (status) => {
+    fake.injectFault({ kind: "5xx-once", status, path: "/repos/octocat/Hello-World" });
+    expect(await client.getRepository("octocat", "Hello-World")).toMatchObject({ id: 10 });
+    expect(
+      fake.requests.filter((r) => r.path === "/repos/octocat/Hello-World").map((r) => r.status),
+    ).toEqual([status, 200]);
+  });
+
+  it("does not retry a 501, which asking again cannot mend", async () => {
+    fake.injectFault({ kind: "5xx-once", status: 501, path: "/repos/octocat/Hello-World" });
+    await expect(client.getRepository("octocat", "Hello-World")).rejects.toBeInstanceOf(
+      GitHubBadGatewayError,
+    );
+    expect(fake.requests.map((r) => r.status)).toEqual([501]);
+  });
+
   it("does not retry a 404 or a rate limit", async () => {
     fake.injectFault({ kind: "rate-limit", path: "/users/octocat" });
     await expect(client.getUser("ghost")).rejects.toBeInstanceOf(GitHubNotFoundError);
@@ -148,11 +158,19 @@ describe("GitHubClient against the fake GitHub", () => {
     expect(fake.requests).toHaveLength(2);
   });
 
-  it("gives up on a hanging request after the timeout", async () => {
+  // The fake never answers and the pool's own timeouts are a minute, so only the client's
+  // 300 ms bound can end the request before the test's bound of 10 s fails it.
+  it("gives up on a hanging request after the timeout", { timeout: 10_000 }, async () => {
     fake.injectFault({ kind: "hang", path: "/users/octocat" });
-    const started = Date.now();
-    await expect(makeClient(300).getUser("octocat")).rejects.toBeInstanceOf(GitHubTimeoutError);
-    expect(Date.now() - started).toBeLessThan(1_500);
+    const patient = createGitHubDispatcher({ timeoutMs: 60_000 });
+    const hanging = new GitHubClient({ baseUrl: fake.url, timeoutMs: 300, dispatcher: patient });
+    try {
+      await expect(hanging.getUser("octocat")).rejects.toBeInstanceOf(GitHubTimeoutError);
+    } finally {
+      await patient.destroy();
+    }
+    // A timeout is not retried: the request used up its time.
+    expect(fake.requests).toHaveLength(1);
   });
 
   it("reports the seconds until the primary rate limit resets", async () => {

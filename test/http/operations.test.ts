@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FakeGitHub } from "../fake-github/server.js";
+import { openTestDatabase } from "../helpers/databases.js";
 import { type Harness, startHarness } from "../helpers/harness.js";
+import { startInProcessService } from "../helpers/in-process-service.js";
 
 describe("operations endpoints", () => {
   let h: Harness;
@@ -62,18 +65,26 @@ describe("operations endpoints", () => {
   });
 
   it("answers /ready with 503 once the database is gone", async () => {
-    const other = await startHarness();
-    expect((await other.get("/metrics")).text).toMatch(/^database_up 1$/m);
-    await other.test.database.close();
-    const response = await other.get("/ready");
-    expect(response.status).toBe(503);
-    expect(response.headers["retry-after"]).toBe("5");
-    // Metrics still answer, and say what an alert on the database watches for.
-    const metrics = await other.get("/metrics");
-    expect(metrics.status).toBe(200);
-    expect(metrics.text).toMatch(/^database_up 0$/m);
-    await other.app.close();
-    await other.fake.close();
+    const fake = await FakeGitHub.start();
+    const test = await openTestDatabase("pglite");
+    const other = await startInProcessService({ database: test.database, githubUrl: fake.url });
+    let databaseClosed = false;
+    try {
+      expect((await other.get("/metrics")).text).toMatch(/^database_up 1$/m);
+      await test.database.close();
+      databaseClosed = true;
+      const response = await other.get("/ready");
+      expect(response.status).toBe(503);
+      expect(response.headers["retry-after"]).toBe("5");
+      // Metrics still answer, and say what an alert on the database watches for.
+      const metrics = await other.get("/metrics");
+      expect(metrics.status).toBe(200);
+      expect(metrics.text).toMatch(/^database_up 0$/m);
+    } finally {
+      await other.close();
+      await fake.close();
+      if (!databaseClosed) await test.dispose();
+    }
   });
 });
 
