@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
-import type { Problem } from "./problem.js";
+import { type Problem, problemBody } from "./problem.js";
 
 /**
  * What Node's HTTP parser refuses before Fastify sees a request: headers that never finished
@@ -41,8 +41,8 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Socket):
     socket.destroy();
     return;
   }
-  const { headers: _, ...problem } = problemFor(error);
-  const body = JSON.stringify({ ...problem, type: `urn:problem:${problem.type}` });
+  const problem = problemFor(error);
+  const body = JSON.stringify(problemBody(problem));
   socket.end(
     [
       `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status]}`,

@@ -15,13 +15,22 @@ export interface Problem {
 
 const DATABASE_RETRY_AFTER_SECONDS = 5;
 
+/** The RFC 9457 body of a problem; `instance` is the path it concerns, when there is a request. */
+export function problemBody(problem: Problem, instance?: string) {
+  const { headers: _, ...body } = problem;
+  return {
+    ...body,
+    type: `urn:problem:${body.type}`,
+    ...(instance === undefined ? {} : { instance }),
+  };
+}
+
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, problem: Problem) {
-  const { headers, ...body } = problem;
-  if (headers) reply.headers(headers);
+  if (problem.headers) reply.headers(problem.headers);
   return reply
     .code(problem.status)
     .type("application/problem+json")
-    .send({ ...body, type: `urn:problem:${body.type}`, instance: request.url.split("?")[0] });
+    .send(problemBody(problem, request.url.split("?")[0]));
 }
 
 const LOCATION_NAMES: Record<string, string> = {
@@ -128,6 +137,14 @@ function problemFor(error: FastifyError | Error): Problem {
       type: "client-closed-request",
       title: "Client closed the request",
       detail: "The caller left before the answer was ready, so its work was cancelled.",
+    };
+  }
+  if ((error as FastifyError).code === "FST_ERR_CTP_BODY_TOO_LARGE") {
+    return {
+      status: 413,
+      type: "content-too-large",
+      title: "Content too large",
+      detail: "The request's body is too large. The API takes no request bodies: send none.",
     };
   }
   const statusCode = (error as FastifyError).statusCode;
