@@ -12,10 +12,6 @@ export class Slots {
 
   constructor(private readonly options: { size: number; queue: number; waitMs: number }) {}
 
-  get state(): { running: number; waiting: number } {
-    return { running: this.running, waiting: this.waiting.length };
-  }
-
   /** Runs `task` in its turn; a caller whose `signal` aborts leaves the queue. */
   async run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     await this.acquire(signal);
