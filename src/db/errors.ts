@@ -6,6 +6,17 @@ export class DatabaseUnavailableError extends Error {
   }
 }
 
+/**
+ * A save kept meeting concurrent saves of the same rows (unique violations, serialization
+ * failures, deadlocks) through every attempt; the request may be retried.
+ */
+export class DatabaseConflictError extends Error {
+  constructor(cause: unknown) {
+    super("Concurrent saves of the same account kept conflicting", { cause });
+    this.name = "DatabaseConflictError";
+  }
+}
+
 // SQLSTATE classes that mean "the server or the connection failed", not "the query is wrong":
 // 08 connection exception, 53 insufficient resources, 57 operator intervention, 58 system error.
 const UNAVAILABLE_SQLSTATE = /^(08|53|57|58)/;

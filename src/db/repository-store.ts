@@ -1,6 +1,10 @@
 import { and, eq, ne, sql } from "drizzle-orm";
 import type { Db } from "./database.js";
-import { DatabaseUnavailableError, isDatabaseUnavailable } from "./errors.js";
+import {
+  DatabaseConflictError,
+  DatabaseUnavailableError,
+  isDatabaseUnavailable,
+} from "./errors.js";
 import { type RepositoryRow, repositories, users } from "./schema.js";
 
 export interface OwnerRecord {
@@ -23,6 +27,8 @@ export interface ListedRepository {
   updatedAt: string | null;
   size: number;
   stars: number;
+  /** When the repository was last written from GitHub. */
+  syncedAt: string;
 }
 
 /** Which account a listing was read for, and the listing version it was read at. */
@@ -32,7 +38,8 @@ export interface ListingVersion {
 }
 
 export interface SavedListing {
-  user: { id: number; login: string };
+  /** `listedAt`: when the account was last saved whole, null if never. */
+  user: { id: number; login: string; listedAt: string | null };
   version: ListingVersion;
   repositories: ListedRepository[];
 }
@@ -52,6 +59,8 @@ function sqlState(error: unknown): string | undefined {
 
 const lowerName = sql`lower(${repositories.name}) COLLATE "C"`;
 
+type Transaction = Parameters<Parameters<Db["transaction"]>[0]>[0];
+
 /**
  * Listing versions are the microseconds of the change, and each is more than the account's
  * version before: a version does not come back for an account even when the tables are emptied
@@ -60,6 +69,48 @@ const lowerName = sql`lower(${repositories.name}) COLLATE "C"`;
 const clockVersion = sql`(extract(epoch from clock_timestamp()) * 1000000)::bigint`;
 const nextListingVersion = sql`greatest(${clockVersion}, ${users.listingVersion} + 1)`;
 
+/**
+ * Upserts the owner, first taking its login from any other account that held it (that one was
+ * renamed on GitHub). `whole`: this is a save of the whole account, which it records.
+ */
+async function takeLogin(tx: Transaction, owner: OwnerRecord, whole: boolean): Promise<void> {
+  await tx
+    .update(users)
+    .set({ login: null })
+    .where(and(sql`lower(${users.login}) = lower(${owner.login})`, ne(users.id, owner.id)));
+  const listedAt = whole ? { listedAt: sql`now()` } : {};
+  await tx
+    .insert(users)
+    .values({ ...owner, syncedAt: sql`now()`, ...listedAt, listingVersion: clockVersion })
+    .onConflictDoUpdate({
+      target: users.id,
+      set: {
+        login: owner.login,
+        type: owner.type,
+        htmlUrl: owner.htmlUrl,
+        syncedAt: sql`now()`,
+        ...listedAt,
+        listingVersion: nextListingVersion,
+      },
+    });
+}
+
+/** A repository as jsonb_to_recordset reads it in saveListing. */
+function listedRow(repository: RepositoryRecord) {
+  return {
+    id: repository.id,
+    name: repository.name,
+    full_name: repository.fullName,
+    html_url: repository.htmlUrl,
+    visibility: repository.visibility,
+    created_at: repository.createdAt?.toISOString() ?? null,
+    updated_at: repository.updatedAt?.toISOString() ?? null,
+    size: repository.size,
+    stars: repository.stars,
+    watchers: repository.watchers,
+  };
+}
+
 // to_char's pattern for GitHub's timestamp form, `2011-01-26T19:01:12Z`.
 const ISO_UTC = 'YYYY-MM-DD"T"HH24:MI:SS"Z"';
 
@@ -67,6 +118,7 @@ const ISO_UTC = 'YYYY-MM-DD"T"HH24:MI:SS"Z"';
 interface ListingRow {
   user_id: string | number;
   login: string | null;
+  listed_at: string | null;
   listing_version: string | number;
   id: string | number | null;
   name: string;
@@ -77,6 +129,7 @@ interface ListingRow {
   updated_at: string | null;
   size: number;
   stars: number;
+  synced_at: string;
 }
 
 /** Reads and writes saved accounts and repositories; every failure to reach the database
@@ -91,61 +144,85 @@ export class RepositoryStore {
    * repository of the same owner (that one was deleted or renamed on GitHub).
    */
   async saveRepository(owner: OwnerRecord, repository: RepositoryRecord): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.db.transaction(async (tx) => {
-          await tx
-            .update(users)
-            .set({ login: null })
-            .where(and(sql`lower(${users.login}) = lower(${owner.login})`, ne(users.id, owner.id)));
-          await tx
-            .insert(users)
-            .values({ ...owner, syncedAt: sql`now()`, listingVersion: clockVersion })
-            .onConflictDoUpdate({
-              target: users.id,
-              set: {
-                login: owner.login,
-                type: owner.type,
-                htmlUrl: owner.htmlUrl,
-                syncedAt: sql`now()`,
-                listingVersion: nextListingVersion,
-              },
-            });
-          // A repository saved before under another owner (it was transferred) leaves that
-          // owner's listing, so that listing changes too.
-          await tx
-            .update(users)
-            .set({ listingVersion: nextListingVersion })
-            .where(
-              and(
-                sql`${users.id} = (select ${repositories.userId} from ${repositories} where ${repositories.id} = ${repository.id})`,
-                ne(users.id, owner.id),
-              ),
-            );
-          await tx
-            .delete(repositories)
-            .where(
-              and(
-                eq(repositories.userId, owner.id),
-                sql`${lowerName} = lower(${repository.name})`,
-                ne(repositories.id, repository.id),
-              ),
-            );
-          const { id, ...fields } = repository;
-          await tx
-            .insert(repositories)
-            .values({ id, userId: owner.id, ...fields, syncedAt: sql`now()` })
-            .onConflictDoUpdate({
-              target: repositories.id,
-              set: { userId: owner.id, ...fields, syncedAt: sql`now()` },
-            });
+    await this.transaction(async (tx) => {
+      await takeLogin(tx, owner, false);
+      // A repository saved before under another owner (it was transferred) leaves that
+      // owner's listing, so that listing changes too.
+      await tx
+        .update(users)
+        .set({ listingVersion: nextListingVersion })
+        .where(
+          and(
+            sql`${users.id} = (select ${repositories.userId} from ${repositories} where ${repositories.id} = ${repository.id})`,
+            ne(users.id, owner.id),
+          ),
+        );
+      await tx
+        .delete(repositories)
+        .where(
+          and(
+            eq(repositories.userId, owner.id),
+            sql`${lowerName} = lower(${repository.name})`,
+            ne(repositories.id, repository.id),
+          ),
+        );
+      const { id, ...fields } = repository;
+      await tx
+        .insert(repositories)
+        .values({ id, userId: owner.id, ...fields, syncedAt: sql`now()` })
+        .onConflictDoUpdate({
+          target: repositories.id,
+          set: {
+            userId: owner.id,
+            ...fields,
+            watchers: sql`coalesce(excluded.watchers, ${repositories.watchers})`,
+            syncedAt: sql`now()`,
+          },
         });
-        return;
-      } catch (error) {
-        if (sqlState(error) !== undefined && attempt < MAX_SAVE_ATTEMPTS) continue;
-        throw this.translate(error);
-      }
-    }
+    });
+  }
+
+  /**
+   * Saves an account whole, from the complete listing GitHub gave: in one transaction, the
+   * owner, every listed repository (moved here if it was saved under another owner), and the
+   * removal of the owner's saved repositories the listing no longer holds. Each step is one
+   * statement over the whole set, whatever its size. A known `watchers` is kept where the
+   * listing has none. The account's listing version moves once.
+   */
+  async saveListing(owner: OwnerRecord, listed: RepositoryRecord[]): Promise<void> {
+    const rows = JSON.stringify(listed.map(listedRow));
+    const ids = JSON.stringify(listed.map((repository) => repository.id));
+    const listedIds = sql`(select value::bigint from jsonb_array_elements_text(${ids}::jsonb))`;
+    await this.transaction(async (tx) => {
+      await takeLogin(tx, owner, true);
+      await tx.execute(sql`
+        update "user" set listing_version = ${nextListingVersion}
+        where id <> ${owner.id}
+          and id in (select user_id from repository where id in ${listedIds})`);
+      await tx.execute(sql`
+        delete from repository where user_id = ${owner.id} and id not in ${listedIds}`);
+      // A name moves from one of the owner's repositories to another when GitHub renames both
+      // (a swap, or a rename into a name just freed); the unique index on the owner's names is
+      // checked row by row, so renamed rows first take a name no GitHub repository can have.
+      await tx.execute(sql`
+        update repository r set name = '~' || r.id
+        from jsonb_to_recordset(${rows}::jsonb) as l(id bigint, name text)
+        where r.id = l.id and r.user_id = ${owner.id} and lower(r.name) <> lower(l.name)`);
+      await tx.execute(sql`
+        insert into repository (id, user_id, name, full_name, html_url, visibility, created_at,
+          updated_at, size, stars, watchers, synced_at)
+        select l.id, ${owner.id}, l.name, l.full_name, l.html_url, l.visibility, l.created_at,
+          l.updated_at, l.size, l.stars, l.watchers, now()
+        from jsonb_to_recordset(${rows}::jsonb) as l(id bigint, name text, full_name text,
+          html_url text, visibility text, created_at timestamptz, updated_at timestamptz,
+          size integer, stars integer, watchers integer)
+        on conflict (id) do update set user_id = excluded.user_id, name = excluded.name,
+          full_name = excluded.full_name, html_url = excluded.html_url,
+          visibility = excluded.visibility, created_at = excluded.created_at,
+          updated_at = excluded.updated_at, size = excluded.size, stars = excluded.stars,
+          watchers = coalesce(excluded.watchers, repository.watchers),
+          synced_at = excluded.synced_at`);
+    });
   }
 
   /**
@@ -176,13 +253,16 @@ export class RepositoryStore {
       // reading them; in the subquery it refers only to the account, so Postgres runs it once,
       // as a one-time filter, and a check of a held listing reads no repository at all.
       const result = await this.db.execute(sql`
-        select u.id as user_id, u.login, u.listing_version, r.id, r.name, r.full_name,
-          r.html_url, r.visibility, r.created_at, r.updated_at, r.size, r.stars
+        select u.id as user_id, u.login,
+          to_char(u.listed_at at time zone 'UTC', ${ISO_UTC}) as listed_at,
+          u.listing_version, r.id, r.name, r.full_name, r.html_url, r.visibility, r.created_at,
+          r.updated_at, r.size, r.stars, r.synced_at
         from "user" u left join lateral (
           select r.id, r.name, r.full_name, r.html_url, r.visibility,
             to_char(r.created_at at time zone 'UTC', ${ISO_UTC}) as created_at,
             to_char(r.updated_at at time zone 'UTC', ${ISO_UTC}) as updated_at,
-            r.size, r.stars
+            r.size, r.stars,
+            to_char(r.synced_at at time zone 'UTC', ${ISO_UTC}) as synced_at
           from repository r
           where r.user_id = u.id
             and not (u.id = ${heldUserId} and u.listing_version = ${heldVersion})
@@ -213,9 +293,30 @@ export class RepositoryStore {
         updatedAt: row.updated_at,
         size: row.size,
         stars: row.stars,
+        syncedAt: row.synced_at,
       });
     }
-    return { user: { id: version.userId, login: first.login }, version, repositories };
+    return {
+      user: { id: version.userId, login: first.login, listedAt: first.listed_at },
+      version,
+      repositories,
+    };
+  }
+
+  /**
+   * Runs a save as one transaction, again when it met a concurrent save of the same rows; a
+   * save that keeps meeting them is answered as a busy database, not as a fault.
+   */
+  private async transaction(work: (tx: Transaction) => Promise<void>): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.db.transaction(work);
+        return;
+      } catch (error) {
+        if (sqlState(error) === undefined) throw this.translate(error);
+        if (attempt === MAX_SAVE_ATTEMPTS) throw new DatabaseConflictError(error);
+      }
+    }
   }
 
   private translate(error: unknown): unknown {

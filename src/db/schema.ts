@@ -14,7 +14,13 @@ export const users = pgTable(
     login: text("login"),
     type: text("type").notNull(),
     htmlUrl: text("html_url").notNull(),
+    /** When this row was last written from GitHub. */
     syncedAt: timestamp("synced_at", { withTimezone: true }).notNull().defaultNow(),
+    /**
+     * When the account was last saved whole (every page of its listing in one transaction);
+     * null while only single repositories of it were saved.
+     */
+    listedAt: timestamp("listed_at", { withTimezone: true }),
     /**
      * Changes whenever the account's saved listing may have changed: a save of one of its
      * repositories, or one of them moving to another owner. A reader that kept a copy of the
@@ -46,7 +52,9 @@ export const repositories = pgTable(
     updatedAt: timestamp("updated_at", { withTimezone: true }),
     size: integer("size").notNull(),
     stars: integer("stars").notNull(),
-    watchers: integer("watchers").notNull(),
+    // Null until a details save: GitHub's listings do not carry subscribers_count.
+    watchers: integer("watchers"),
+    /** When this row was last written from GitHub. */
     syncedAt: timestamp("synced_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (table) => [

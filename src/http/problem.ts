@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { DatabaseUnavailableError } from "../db/errors.js";
+import { DatabaseConflictError, DatabaseUnavailableError } from "../db/errors.js";
 import { GitHubError } from "../github/errors.js";
 import { NotSavedError } from "../repositories/service.js";
 import { PARAMETER_HINTS } from "./schemas/common.js";
@@ -127,6 +127,15 @@ function problemFor(error: FastifyError | Error): Problem {
       title: "Database unavailable",
       detail: `The database is unreachable. Retry after ${DATABASE_RETRY_AFTER_SECONDS} seconds.`,
       headers: { "retry-after": String(DATABASE_RETRY_AFTER_SECONDS) },
+    };
+  }
+  if (error instanceof DatabaseConflictError) {
+    return {
+      status: 503,
+      type: "database-busy",
+      title: "Database busy",
+      detail: `${error.message}. Retry after ${BUSY_RETRY_AFTER_SECONDS} seconds.`,
+      headers: { "retry-after": String(BUSY_RETRY_AFTER_SECONDS) },
     };
   }
   if (error.name === "AbortError") {

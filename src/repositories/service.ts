@@ -1,6 +1,7 @@
-import type { ListingVersion, RepositoryStore } from "../db/repository-store.js";
-import type { GitHubClient } from "../github/client.js";
+import type { ListingVersion, OwnerRecord, RepositoryStore } from "../db/repository-store.js";
+import type { GitHubClient, GitHubListing } from "../github/client.js";
 import { GitHubNotFoundError } from "../github/errors.js";
+import type { GitHubRepository, GitHubUser } from "../github/schemas.js";
 import {
   accessOf,
   byName,
@@ -11,6 +12,16 @@ import {
   summaryFromGitHub,
   summaryFromListed,
 } from "./views.js";
+
+/** An account as it is saved; GitHub's older answers may lack its type and page. */
+function ownerOf(account: Pick<GitHubUser, "id" | "login" | "type" | "html_url">): OwnerRecord {
+  return {
+    id: account.id,
+    login: account.login,
+    type: account.type ?? "User",
+    htmlUrl: account.html_url ?? `https://github.com/${account.login}`,
+  };
+}
 
 /** Nothing is saved locally for the requested user. */
 export class NotSavedError extends Error {}
@@ -39,17 +50,20 @@ export class RepositoryService {
     const fetched = await this.options.github.listRepositories(username, signal);
     if (held !== undefined && fetched.version === held) return "unchanged";
     return {
-      listing: {
-        user_id: fetched.user.id,
-        username: fetched.user.login,
-        source: "github",
-        repositories: fetched.repositories
-          .filter((repository) => this.mayShow(accessOf(repository)))
-          .map(summaryFromGitHub)
-          .sort(byName),
-      },
+      listing: this.listingOf(fetched.user, this.shown(fetched), false),
       version: fetched.version,
     };
+  }
+
+  /**
+   * The listing as GitHub answers it now, once the whole account is saved from it: read every
+   * page first, so a page that fails saves nothing.
+   */
+  async saveFromGitHub(username: string, signal?: AbortSignal): Promise<RepositoryListing> {
+    const fetched = await this.options.github.listRepositories(username, signal);
+    const shown = this.shown(fetched);
+    await this.options.store.saveListing(ownerOf(fetched.user), shown.map(recordFromGitHub));
+    return this.listingOf(fetched.user, shown, true);
   }
 
   /**
@@ -68,6 +82,7 @@ export class RepositoryService {
         user_id: saved.user.id,
         username: saved.user.login,
         source: "local",
+        synced_at: saved.user.listedAt,
         repositories: saved.repositories
           .filter((repository) => this.mayShow(repository.visibility))
           .map(summaryFromListed),
@@ -85,15 +100,29 @@ export class RepositoryService {
     }
     if (!save) return detailsFromGitHub(repository, false);
     await this.options.store.saveRepository(
-      {
-        id: repository.owner.id,
-        login: repository.owner.login,
-        type: repository.owner.type ?? "User",
-        htmlUrl: repository.owner.html_url ?? `https://github.com/${repository.owner.login}`,
-      },
+      ownerOf(repository.owner),
       recordFromGitHub(repository),
     );
     return detailsFromGitHub(repository, true);
+  }
+
+  /** The repositories of a listing from GitHub that callers may see. */
+  private shown(fetched: GitHubListing): GitHubRepository[] {
+    return fetched.repositories.filter((repository) => this.mayShow(accessOf(repository)));
+  }
+
+  private listingOf(
+    user: GitHubUser,
+    shown: GitHubRepository[],
+    saved: boolean,
+  ): RepositoryListing {
+    return {
+      user_id: user.id,
+      username: user.login,
+      source: "github",
+      saved,
+      repositories: shown.map(summaryFromGitHub).sort(byName),
+    };
   }
 
   private mayShow(access: string): boolean {

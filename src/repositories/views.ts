@@ -1,31 +1,12 @@
 import type { ListedRepository, RepositoryRecord } from "../db/repository-store.js";
 import type { GitHubRepository } from "../github/schemas.js";
+import type { RepositoryDetails, RepositorySummary } from "../http/schemas/repositories.js";
 
-/** One repository in a listing, in the API's own field names (API.md). */
-export interface RepositorySummary {
-  id: number;
-  name: string;
-  full_name: string;
-  url: string;
-  access: string;
-  created_at: string | null;
-  updated_at: string | null;
-  size: number;
-  stars: number;
-}
-
-export interface RepositoryDetails extends RepositorySummary {
-  owner: { id: number; username: string };
-  watchers: number;
-  saved: boolean;
-}
-
-export interface RepositoryListing {
-  user_id: number;
-  username: string;
-  source: "github" | "local";
-  repositories: RepositorySummary[];
-}
+export type {
+  RepositoryDetails,
+  RepositoryListing,
+  RepositorySummary,
+} from "../http/schemas/repositories.js";
 
 /** GitHub's `visibility`; old answers lack it and only say `private`. */
 export function accessOf(repository: Pick<GitHubRepository, "visibility" | "private">): string {
@@ -86,6 +67,7 @@ export function summaryFromListed(record: ListedRepository): RepositorySummary {
     updated_at: record.updatedAt,
     size: record.size,
     stars: record.stars,
+    synced_at: record.syncedAt,
   };
 }
 
@@ -101,6 +83,7 @@ export function recordFromGitHub(repository: GitHubRepository): RepositoryRecord
     updatedAt: date(repository.updated_at),
     size: repository.size ?? 0,
     stars: repository.stargazers_count ?? 0,
-    watchers: repository.subscribers_count ?? 0,
+    // Listings carry no subscribers_count: unknown until a details save (API.md, Persistence).
+    watchers: repository.subscribers_count ?? null,
   };
 }

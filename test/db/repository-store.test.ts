@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { openDatabase } from "../../src/db/database.js";
-import { DatabaseUnavailableError } from "../../src/db/errors.js";
+import { DatabaseConflictError, DatabaseUnavailableError } from "../../src/db/errors.js";
 import {
   type OwnerRecord,
   type RepositoryRecord,
@@ -115,6 +115,7 @@ describe.each(BACKENDS)("RepositoryStore on %s", (backend) => {
         updatedAt: "2011-01-26T19:14:43Z",
         size: 200,
         stars: 81,
+        syncedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
       },
     ]);
     const [row] = await queryRows(test.database, sql`select watchers from repository`);
@@ -126,7 +127,7 @@ describe.each(BACKENDS)("RepositoryStore on %s", (backend) => {
     // Account 1 renamed itself; account 2 then took the login "alice".
     await store.saveRepository(owner(2, "Alice"), repository(20, "Alice", "new-account-repo"));
     const listing = await store.findListing("ALICE");
-    expect(listing?.user).toEqual({ id: 2, login: "Alice" });
+    expect(listing?.user).toEqual({ id: 2, login: "Alice", listedAt: null });
     expect(listing?.repositories.map((r) => r.id)).toEqual([20]);
     // Nothing of the renamed account is lost; it reappears under its new login when seen again.
     expect(await count("repository")).toBe(2);
@@ -140,7 +141,11 @@ describe.each(BACKENDS)("RepositoryStore on %s", (backend) => {
 
   it("looks logins up case-insensitively and keeps GitHub's spelling", async () => {
     await store.saveRepository(owner(1, "OctoCat"), repository(10, "OctoCat", "x"));
-    expect((await store.findListing("octocat"))?.user).toEqual({ id: 1, login: "OctoCat" });
+    expect((await store.findListing("octocat"))?.user).toEqual({
+      id: 1,
+      login: "OctoCat",
+      listedAt: null,
+    });
     expect(await store.findListing("nobody")).toBeUndefined();
   });
 
@@ -291,11 +296,11 @@ describe.each(BACKENDS)("RepositoryStore on %s", (backend) => {
       expect((await store.findListing("alice"))?.repositories.map((r) => r.id)).toEqual([10]);
     });
 
-    it("gives up after five attempts when every one fails, saving nothing", async () => {
+    it("gives up after five attempts when every one fails, saving nothing, as a busy database", async () => {
       await failInserts("nextval('save_attempts') > 0");
-      await expect(
-        store.saveRepository(owner(1, "alice"), repository(10, "alice", "doomed")),
-      ).rejects.toMatchObject({ cause: { code: "40001" } });
+      const failure = store.saveRepository(owner(1, "alice"), repository(10, "alice", "doomed"));
+      await expect(failure).rejects.toBeInstanceOf(DatabaseConflictError);
+      await expect(failure).rejects.toMatchObject({ cause: { cause: { code: "40001" } } });
       expect(await attempts()).toBe(5);
       expect(await count("repository")).toBe(0);
       expect(await count("user")).toBe(0);

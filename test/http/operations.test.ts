@@ -43,7 +43,16 @@ describe("operations endpoints", () => {
     const listing = body.paths["/repositories"].get;
     expect(listing.parameters.map((p: { name: string }) => p.name).sort()).toEqual([
       "from_local",
+      "save_data",
       "username",
+    ]);
+    const answer = listing.responses["200"].content["application/json"];
+    expect(Object.keys(answer.schema.properties)).toEqual(
+      expect.arrayContaining(["saved", "synced_at", "repositories"]),
+    );
+    expect(Object.values(answer.examples).map((e: any) => e.value.source)).toEqual([
+      "github",
+      "local",
     ]);
     expect(Object.keys(listing.responses)).toEqual(
       expect.arrayContaining(["200", "400", "404", "502", "503", "504"]),

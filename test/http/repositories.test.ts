@@ -111,6 +111,7 @@ describe.each(BACKENDS)("the /repositories endpoints on %s", (backend) => {
         user_id: 9002,
         username: "empty",
         source: "github",
+        saved: false,
         repositories: [],
       });
     });
@@ -266,10 +267,12 @@ describe.each(BACKENDS)("the /repositories endpoints on %s", (backend) => {
       expect(local.body.user_id).toBe(583231);
       expect(local.body.username).toBe("octocat");
       const remote = (await h.get("/repositories?username=octocat")).body.repositories;
-      const expected = remote.filter((r: { name: string }) =>
-        ["apple", "Hello-World"].includes(r.name),
-      );
+      const expected = remote
+        .filter((r: { name: string }) => ["apple", "Hello-World"].includes(r.name))
+        .map((r: object) => ({ ...r, synced_at: expect.stringMatching(/Z$/) }));
       expect(local.body.repositories).toEqual(expected);
+      // Only single repositories were saved, not the whole account.
+      expect(local.body.synced_at).toBeNull();
     });
 
     it("never mixes two owners' repositories of the same name", async () => {

@@ -54,11 +54,12 @@ describe("repository views", () => {
     expect(record).toMatchObject({
       createdAt: new Date("2011-01-26T19:01:12Z"),
       stars: 3,
-      watchers: 0,
+      watchers: null,
     });
     expect(recordFromGitHub(sparse)).toMatchObject({ createdAt: null, updatedAt: null, size: 0 });
-    const listed = { ...record, createdAt: full.created_at, updatedAt: full.updated_at };
-    expect(summaryFromListed(listed)).toEqual(summaryFromGitHub(full));
+    const syncedAt = "2026-12-07T14:40:00Z";
+    const listed = { ...record, createdAt: full.created_at, updatedAt: full.updated_at, syncedAt };
+    expect(summaryFromListed(listed)).toEqual({ ...summaryFromGitHub(full), synced_at: syncedAt });
   });
 
   it("orders names case-insensitively, ties last", () => {

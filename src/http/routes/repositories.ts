@@ -31,8 +31,21 @@ export const repositoryRoutes: FastifyPluginAsyncTypebox<RepositoryRoutesOptions
 ) => {
   const renderedListings = new RenderedListings(RENDERED_LISTINGS_MAX_BYTES);
   app.get("/repositories", { schema: listRepositoriesSchema }, async (request, reply) => {
-    const { username, from_local } = request.query;
+    const { username, from_local, save_data } = request.query;
     const local = isTrue(from_local);
+    const save = isTrue(save_data);
+    if (local && save) {
+      return sendProblem(request, reply, {
+        status: 400,
+        type: "invalid-parameter",
+        title: "Invalid request parameter",
+        detail: `Query parameters "from_local=${from_local}" and "save_data=${save_data}" do not go together: the local copy cannot save itself. To save the account from GitHub, ask /repositories/?username=${username}&save_data=true; to read what is saved, /repositories/?username=${username}&from_local=true.`,
+      });
+    }
+    if (save) {
+      // Never answered from a held copy: the save itself is what was asked for.
+      return service.saveFromGitHub(username, request.signal);
+    }
     const key = `${local ? "local" : "github"}:${username.toLowerCase()}`;
     const rendered = renderedListings.get(key);
     const held = rendered?.version;

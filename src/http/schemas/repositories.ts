@@ -1,4 +1,4 @@
-import Type from "typebox";
+import Type, { type Static } from "typebox";
 import { BooleanWord, problemResponses, RepositoryName, Username } from "./common.js";
 
 // OpenAPI 3.0's `nullable` rather than a union: the compiled serialiser resolves an anyOf by
@@ -22,18 +22,73 @@ const summaryFields = {
   stars: Type.Integer({ description: "GitHub's stargazers_count" }),
 };
 
-export const RepositorySummary = Type.Object(summaryFields);
+export const RepositorySummary = Type.Object({
+  ...summaryFields,
+  synced_at: Type.Optional(
+    Type.String({
+      format: "date-time",
+      description: "Local answers only: when this repository was last written from GitHub",
+    }),
+  ),
+});
 
+const HELLO_WORLD = {
+  id: 1296269,
+  name: "Hello-World",
+  full_name: "octocat/Hello-World",
+  url: "https://github.com/octocat/Hello-World",
+  access: "public",
+  created_at: "2011-01-26T19:01:12Z",
+  updated_at: "2011-01-26T19:14:43Z",
+  size: 108,
+  stars: 80,
+};
+
+const LISTING_FROM_GITHUB = {
+  user_id: 583231,
+  username: "octocat",
+  source: "github",
+  saved: true,
+  repositories: [HELLO_WORLD],
+};
+
+const LISTING_FROM_LOCAL = {
+  user_id: 583231,
+  username: "octocat",
+  source: "local",
+  synced_at: "2026-12-07T15:30:02Z",
+  repositories: [{ ...HELLO_WORLD, synced_at: "2026-12-07T15:30:02Z" }],
+};
+
+// One object for both sources rather than a union, for the serialiser's sake (see Timestamp);
+// `saved` is in every answer from GitHub, `synced_at` in every answer from the local copy.
 export const RepositoryListing = Type.Object(
   {
     user_id: Type.Integer({ description: "GitHub's id of the account" }),
     username: Type.String({ description: "GitHub's spelling of the login" }),
     source: Type.Union([Type.Literal("github"), Type.Literal("local")]),
+    saved: Type.Optional(
+      Type.Boolean({
+        description: "Answers from GitHub only: whether this listing was written to the database",
+      }),
+    ),
+    synced_at: Type.Optional(
+      Type.Unsafe<string | null>({
+        type: "string",
+        format: "date-time",
+        nullable: true,
+        description:
+          "Answers from the local copy only: when the account was last saved whole; null when only single repositories of it were saved",
+      }),
+    ),
     repositories: Type.Array(RepositorySummary, {
       description: "Every repository, sorted by name case-insensitively",
     }),
   },
-  { description: "A user's repositories, from GitHub or from the local database" },
+  {
+    description: "A user's repositories, from GitHub or from the local database",
+    examples: [LISTING_FROM_GITHUB, LISTING_FROM_LOCAL],
+  },
 );
 
 // Property order is answer order (the compiled serialiser follows the schema): the owner comes
@@ -61,9 +116,18 @@ export const listRepositoriesSchema = {
     from_local: Type.Optional(
       BooleanWord("Read the local database instead of GitHub (default false)"),
     ),
+    save_data: Type.Optional(
+      BooleanWord(
+        "Save the whole account (the owner and every listed repository, removing those GitHub no longer lists) before answering (default false); not with from_local=true",
+      ),
+    ),
   }),
   response: { 200: RepositoryListing, ...problemResponses },
 };
+
+export type RepositorySummary = Static<typeof RepositorySummary>;
+export type RepositoryListing = Static<typeof RepositoryListing>;
+export type RepositoryDetails = Static<typeof RepositoryDetails>;
 
 const saveData = BooleanWord("Save the owner and the repository before answering (required)");
 
