@@ -130,6 +130,41 @@ describe("database faults", () => {
     expect(after.orphans).toBe(0);
   });
 
+  it("leaves the previous state intact when the connection drops inside a whole-account save", async () => {
+    fake.addUser({ login: "whole-cut", id: 4 });
+    for (let index = 0; index < 30; index++) fake.addRepo("whole-cut", { name: `w-${index}` });
+    for (const name of ["w-1", "w-2"]) {
+      expect((await service.get(`/repositories/whole-cut/${name}?save_data=true`)).status).toBe(
+        200,
+      );
+    }
+    const state = async () =>
+      (
+        await direct.query(
+          `select u.listed_at, r.name from "user" u join repository r on r.user_id = u.id
+           where u.id = 4 order by r.name`,
+        )
+      ).rows;
+    const before = await state();
+    expect(before).toEqual([
+      { listed_at: null, name: "w-1" },
+      { listed_at: null, name: "w-2" },
+    ]);
+    // The owner's upsert and the removal have gone out in the open transaction; the upsert of
+    // the listed repositories never arrives.
+    const cutInsideTransaction = proxy.cutWhenSent("insert into repository");
+    const save = await service.get("/repositories?username=whole-cut&save_data=true");
+    await cutInsideTransaction;
+    expect(save.status).toBe(503);
+    expect(save.elapsedMs).toBeLessThan(FAULT_ANSWER_BOUND_MS);
+    proxy.restore();
+    expect(await state()).toEqual(before);
+    await timeUntilHealthy(async () => (await service.get("/ready")).status, RECOVERY_BOUND_MS);
+    const again = await service.get("/repositories?username=whole-cut&save_data=true");
+    expect(again.status).toBe(200);
+    expect((await state()).map((row) => row.name)).toHaveLength(30);
+  });
+
   it("answers a save cut at random points either fully or not at all, losing no acknowledged save", async () => {
     // An account of its own, so the other tests' listings stay as they are in any order.
     fake.addUser({ login: "cutter", id: 3 });
