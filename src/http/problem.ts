@@ -117,7 +117,7 @@ function problemFor(error: FastifyError | Error): Problem {
       status: 404,
       type: "not-saved",
       title: "Nothing saved for this user",
-      detail: `${error.message}. Save one of the user's repositories with GET /repositories/{owner}/{name}?save_data=true, or ask GitHub with from_local=false.`,
+      detail: `${error.message}. Save the whole account with GET /repositories/?username={username}&save_data=true, or one of its repositories with GET /repositories/{owner}/{name}?save_data=true; or ask GitHub with from_local=false.`,
     };
   }
   if (error instanceof DatabaseUnavailableError) {
