@@ -15,7 +15,7 @@ import {
   type SavedAccount,
 } from "./bench-database.js";
 import type { BenchConfig } from "./config.js";
-import { eachPathOnce, type LoadResult, throughput } from "./load.js";
+import { alternately, eachPathOnce, type LoadResult, median, throughput } from "./load.js";
 import { type RunningProcess, startProcess } from "./service-process.js";
 import { BENCH_TOKEN, Upstream } from "./upstream.js";
 
@@ -69,18 +69,12 @@ export interface BackendResult {
   b3: Comparison & { upstreamRequests: number; windowSeconds: number };
   b4: { upstreamRequests: number; pages: number; ok: number; sent: number };
   b5: { peakRssMbThroughB4: number; peakRssMbEnd: number };
+  /** Cold 1,000-repository listings from GitHub, and the same with the whole account saved. */
+  wholeSave: { listingMedianMs: number; saveMedianMs: number; ratio: number; pairs: number };
   save: LoadResult;
   scaling: ScalePoint[];
   /** The listing query as a first read, and as the check of a listing the service holds. */
   explain: Array<{ form: string; sql: string; params: unknown[]; plan: string }>;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
 function assertClean(what: string, result: LoadResult): LoadResult {
@@ -201,6 +195,11 @@ export async function runBackend(
     const cold = Array.from({ length: config.coldSamples }, (_, index) =>
       fake.addUser({ login: `cold-${index}`, repoCount: LISTING_SIZE }),
     );
+    // One pair more than measured: the first goes untimed.
+    const wholePairs = Array.from({ length: config.coldSamples + 1 }, (_, index) => ({
+      listed: fake.addUser({ login: `listed-${index}`, repoCount: LISTING_SIZE }),
+      saved: fake.addUser({ login: `whole-${index}`, repoCount: LISTING_SIZE }),
+    }));
     fake.addUser({ login: "coalesce", repoCount: LISTING_SIZE });
     fake.addUser({ login: "saved", repoCount: LISTING_SIZE });
     const scaleUsers = sizes.map((size) =>
@@ -216,6 +215,10 @@ export async function runBackend(
     // repeated reads; building them all first keeps the fake's CPU out of B1 and out of its
     // baselines alike. The service has still never been asked for these accounts.
     for (const user of cold) await upstream.listingWithoutLatency(user.login);
+    for (const { listed, saved } of wholePairs) {
+      await upstream.listingWithoutLatency(listed.login);
+      await upstream.listingWithoutLatency(saved.login);
+    }
 
     log(`[${build.label} ${backend}] B1 cold remote listings`);
     fake.setRateLimit(5000);
@@ -237,6 +240,19 @@ export async function runBackend(
     for (const user of cold.slice(0, config.baselineSamples)) {
       floor.push(await upstream.parallelListing(user.login, pages));
     }
+
+    log(`[${build.label} ${backend}] cold listings against cold whole-account saves, in turn`);
+    fake.setRateLimit(5000);
+    const [listingMedianMs, saveMedianMs] = (await alternately(service.url, [
+      wholePairs.map(({ listed }) => `/repositories?username=${listed.login}`),
+      wholePairs.map(({ saved }) => `/repositories?username=${saved.login}&save_data=true`),
+    ])) as [number, number];
+    const wholeSave = {
+      listingMedianMs,
+      saveMedianMs,
+      ratio: saveMedianMs / listingMedianMs,
+      pairs: wholePairs.length - 1,
+    };
 
     log(
       `[${build.label} ${backend}] B4 ${config.coalesceRequests} identical cold listings at once`,
@@ -426,6 +442,7 @@ export async function runBackend(
         },
         b4,
         b5: { peakRssMbThroughB4, peakRssMbEnd },
+        wholeSave,
         save,
         scaling,
         explain,

@@ -1,4 +1,5 @@
 import autocannon, { type Result } from "autocannon";
+import { request } from "undici";
 
 export interface LoadResult {
   /** Completed requests per second, averaged over the run. */
@@ -58,4 +59,39 @@ export async function eachPathOnce(
       ],
     }),
   );
+}
+
+/**
+ * One request at a time, taking the lists' paths in turn (the first of each, then the second of
+ * each, ...), so a change in the machine's speed falls on every list alike. Answers the median
+ * time of each list's requests after the first `warmUpRounds` (untimed, so each path is
+ * measured after JIT warm-up); any answer but a 200 fails the run.
+ */
+export async function alternately(
+  origin: string,
+  lists: string[][],
+  warmUpRounds = 1,
+): Promise<number[]> {
+  const times: number[][] = lists.map(() => []);
+  const rounds = Math.max(...lists.map((paths) => paths.length));
+  for (let round = 0; round < rounds; round++) {
+    for (const [index, paths] of lists.entries()) {
+      const path = paths[round];
+      if (path === undefined) continue;
+      const started = performance.now();
+      const response = await request(`${origin}${path}`);
+      await response.body.text();
+      if (response.statusCode !== 200) throw new Error(`${path} answered ${response.statusCode}`);
+      if (round >= warmUpRounds) times[index]?.push(performance.now() - started);
+    }
+  }
+  return times.map(median);
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
