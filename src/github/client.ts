@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import type { Dispatcher } from "undici";
 import { type CachedAnswer, type Fetched, GitHubCache, MemoryStore } from "./cache.js";
 import {
@@ -213,6 +214,10 @@ export class GitHubClient {
       try {
         // Every wait of the listing takes this signal, so the listing's error is its reason.
         const bounded = signal ? AbortSignal.any([signal, deadline.signal]) : deadline.signal;
+        // Each page in flight, the account and the first page listen to it: more than Node's
+        // default of 10 listeners, past which it warns of a leak, for any account past 1,100
+        // repositories.
+        setMaxListeners(this.pageConcurrency + 2, bounded);
         return await this.fetchListing(username, bounded);
       } finally {
         clearTimeout(timer);
