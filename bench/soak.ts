@@ -1,10 +1,15 @@
 /**
  * Soak: the built server (node dist/server.js) on a fresh Postgres database takes mixed requests
  * from SOAK_CONCURRENCY clients for SOAK_SECONDS while the fake GitHub faults 5% of its answers.
+ * The mix includes accounts of 2,000 to 5,000 repositories that change while they are listed,
+ * and hostile answers: a Link naming page 100000, a page over GITHUB_MAX_RESPONSE_BYTES, a
+ * redirect to another host.
  * Fails (exit 1) on any 500, any request that got no answer, any error logged by the server,
- * memory or socket growth past the bounds below, or a service that does not answer normally
- * afterwards. Run with `npm run soak`; loopback only, stops by itself.
+ * memory or socket growth past the bounds below, a big listing answered incomplete, a hostile
+ * answer served or saved, or a service that does not answer normally afterwards. Run with
+ * `npm run soak`; loopback only, stops by itself.
  */
+import pg from "pg";
 import { Agent, request } from "undici";
 import { FakeGitHub, type FaultKind } from "../test/fake-github/server.js";
 import { createPostgresDatabase } from "../test/helpers/databases.js";
@@ -40,6 +45,36 @@ const FAULT_KINDS: FaultKind[] = [
   "redirect-loop",
 ];
 
+// Accounts listed from GitHub in full: 20 to 50 pages each. Their answers stay fresh for
+// MAX_AGE_SECONDS (GitHub says 60), and every CHANGE_EVERY_MS one repository on each of their
+// pages changes, so that the next listing of each reads every page from GitHub again. (Adding
+// repositories would shift GitHub's offset pages, and a listing would then miss or repeat one at
+// a page's edge, as it can on GitHub; changing them keeps every listing's count exact.)
+const BIG_ACCOUNTS = [2_000, 3_000, 4_000, 5_000].map((repositories, index) => ({
+  login: `huge-${repositories}`,
+  id: 1_001 + index,
+  repositories,
+}));
+const MAX_AGE_SECONDS = 2;
+const TOKEN = "ghp_soakTestToken";
+const CHANGE_EVERY_MS = 3_000;
+// Random faults spare the big accounts, so that their listings, 21 to 51 GitHub requests each,
+// mostly succeed and hold their pages in memory; every other path is faulted as before.
+const FAULTED_PATHS = /^(?!\/users\/huge-|\/user\/100[1-4]\/)/;
+// One page over the default GITHUB_MAX_RESPONSE_BYTES of 5 MiB.
+const OVERSIZED_BYTES = 6 * 1024 * 1024;
+// Every answer to these must be a 502 (a listing may also be told the service is busy, 503):
+// the inflated Link asks for no page beyond the first, the oversized page is read no further,
+// and the redirect's other host is never asked.
+const HOSTILE = {
+  inflatedLink: "/repositories?username=hostile-link",
+  oversized: "/repositories?username=hostile-bloated",
+  redirectAway: "/repositories/hostile-away/moved?save_data=true",
+} as const;
+type Kind = "big" | keyof typeof HOSTILE;
+const HOSTILE_LINK_ID = 2_001;
+const MOVED_REPOSITORY_ID = 990_001;
+
 interface Sample {
   second: number;
   rssKib: number;
@@ -51,20 +86,81 @@ const lowestRss = (samples: Sample[]) => Math.min(...samples.map((sample) => sam
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const mib = (kib: number) => Math.round(kib / 102.4) / 10;
 
-function seedGitHub(fake: FakeGitHub) {
+function seedGitHub(fake: FakeGitHub, elsewhere: FakeGitHub) {
   // One account large enough to page (250 repositories: three pages), many small ones.
   fake.addUser({ login: "big-org", id: 1, repoCount: 250 });
   for (let user = 2; user <= 40; user++) {
     fake.addUser({ login: `user-${user}`, id: user });
     for (let repo = 1; repo <= 5; repo++) fake.addRepo(`user-${user}`, { name: `repo-${repo}` });
   }
+  for (const { login, id, repositories } of BIG_ACCOUNTS) {
+    fake.addUser({ login, id, repoCount: repositories });
+  }
+  fake.addUser({ login: "hostile-link", id: HOSTILE_LINK_ID, repoCount: 5 });
+  fake.addUser({ login: "hostile-bloated", repoCount: 5 });
+  fake.addUser({ login: "hostile-away" });
+  fake.addRepo("hostile-away", { name: "moved", id: MOVED_REPOSITORY_ID });
+  elsewhere.addUser({ login: "hostile-away" });
+  elsewhere.addRepo("hostile-away", { name: "moved", id: MOVED_REPOSITORY_ID + 1 });
+  // Injected before the random faults, so they answer every request for their paths.
+  fake.injectFault({ kind: "inflated-link", path: "/users/hostile-link/repos", lastPage: 100_000 });
+  fake.injectFault({
+    kind: "oversized",
+    path: "/users/hostile-bloated/repos",
+    bytes: OVERSIZED_BYTES,
+  });
+  fake.injectFault({
+    kind: "redirect-away",
+    path: "/repos/hostile-away/moved",
+    location: `${elsewhere.url}/repos/hostile-away/moved`,
+  });
+}
+
+function countBy<T>(items: T[], key: (item: T) => string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const item of items) counts[key(item)] = (counts[key(item)] ?? 0) + 1;
+  return counts;
+}
+
+/** The name of one repository on each page of each big account, read from the fake. */
+async function onePerPage(fake: FakeGitHub): Promise<Map<string, string[]>> {
+  const names = new Map<string, string[]>();
+  for (const { login, repositories } of BIG_ACCOUNTS) {
+    const page = [];
+    for (let number = 1; number <= Math.ceil(repositories / 100); number++) {
+      const url = `${fake.url}/users/${login}/repos?per_page=100&page=${number}`;
+      const answer = await request(url, { headers: { authorization: `Bearer ${TOKEN}` } });
+      const listed = (await answer.body.json()) as Array<{ name: string }>;
+      page.push((listed[0] as { name: string }).name);
+    }
+    names.set(login, page);
+  }
+  fake.resetRequests();
+  fake.setRateLimit(5_000);
+  return names;
+}
+
+/** The kind of a request of the mix that the summary reports on its own, if any. */
+function kindOf(path: string): Kind | undefined {
+  if (path.startsWith("/repositories?username=huge-")) return "big";
+  for (const [kind, hostile] of Object.entries(HOSTILE)) if (path === hostile) return kind as Kind;
+  return undefined;
 }
 
 /** One request of the mix, chosen by a counter so every run sends the same sequence. */
 function nextPath(n: number): string {
   const user = `user-${(n % 39) + 2}`;
   const repo = `repo-${(n % 5) + 1}`;
-  switch (n % 10) {
+  const round = Math.floor(n / 12);
+  switch (n % 12) {
+    case 10:
+      return `/repositories?username=${BIG_ACCOUNTS[round % BIG_ACCOUNTS.length]?.login}`;
+    case 11: {
+      const hostile = Object.values(HOSTILE);
+      return hostile[round % hostile.length] as string;
+    }
+  }
+  switch (n % 12) {
     case 0:
       return "/repositories?username=big-org";
     case 1:
@@ -95,18 +191,24 @@ async function main(): Promise<number> {
   }
   ensureBuilt();
   const database = await createPostgresDatabase();
-  const fake = await FakeGitHub.start({ latencyMs: 2, seed: 4 });
-  seedGitHub(fake);
+  const fake = await FakeGitHub.start({ latencyMs: 2, seed: 4, maxAgeSeconds: MAX_AGE_SECONDS });
+  // The other host a hostile redirect points to; it must never be asked anything.
+  const elsewhere = await FakeGitHub.start({ seed: 5 });
+  seedGitHub(fake, elsewhere);
   const server: ServerProcess = await startServerProcess({
     DATABASE_URL: database.url,
     GITHUB_API_URL: fake.url,
     GITHUB_TIMEOUT_MS: String(GITHUB_TIMEOUT_MS),
-    GITHUB_TOKEN: "ghp_soakTestToken",
+    GITHUB_TOKEN: TOKEN,
   });
   const agent = new Agent({ connections: CONCURRENCY });
   const failures: string[] = [];
   const statuses = new Map<number, number>();
   const samples: Sample[] = [];
+  const byKind = Object.fromEntries(
+    (["big", ...Object.keys(HOSTILE)] as Kind[]).map((kind) => [kind, new Map<string, number>()]),
+  ) as Record<Kind, Map<string, number>>;
+  let bigRepositoriesServed = 0;
   let sent = 0;
   let unanswered = 0;
 
@@ -114,8 +216,16 @@ async function main(): Promise<number> {
     // Each kind gets an equal share, so that together they answer FAULT_SHARE of requests.
     const perKind = 1 - (1 - FAULT_SHARE) ** (1 / FAULT_KINDS.length);
     for (const kind of FAULT_KINDS) {
-      fake.injectFault({ kind, probability: perKind, retryAfterSeconds: 1 });
+      fake.injectFault({ kind, path: FAULTED_PATHS, probability: perKind, retryAfterSeconds: 1 });
     }
+    const changing = await onePerPage(fake);
+    let change = 0;
+    const changer = setInterval(() => {
+      change++;
+      for (const [login, names] of changing) {
+        for (const name of names) fake.updateRepo(login, name, { stargazers_count: change });
+      }
+    }, CHANGE_EVERY_MS);
     const started = performance.now();
     const deadline = started + SECONDS * 1_000;
     // GitHub's hourly allowance would run out within the run; a fresh one keeps answers coming.
@@ -137,9 +247,25 @@ async function main(): Promise<number> {
             dispatcher: agent,
             signal: AbortSignal.timeout(REQUEST_BOUND_MS),
           });
-          await response.body.dump();
-          statuses.set(response.statusCode, (statuses.get(response.statusCode) ?? 0) + 1);
-          if (response.statusCode === 500) failures.push(`500 for ${path}`);
+          const kind = kindOf(path);
+          const status = response.statusCode;
+          statuses.set(status, (statuses.get(status) ?? 0) + 1);
+          if (status === 500) failures.push(`500 for ${path}`);
+          if (kind === undefined) {
+            await response.body.dump();
+          } else {
+            const body = JSON.parse(await response.body.text());
+            const answer = status === 200 ? "200" : `${status} ${String(body.type).slice(12)}`;
+            byKind[kind].set(answer, (byKind[kind].get(answer) ?? 0) + 1);
+            if (kind === "big" && status === 200) {
+              const size = Number(/huge-(\d+)/.exec(path)?.[1]);
+              bigRepositoriesServed += body.repositories.length;
+              if (body.repositories.length !== size) {
+                failures.push(`${path} listed ${body.repositories.length} repositories`);
+              }
+            }
+            if (kind !== "big" && status < 300) failures.push(`${status} for hostile ${path}`);
+          }
         } catch (error) {
           unanswered++;
           failures.push(`no answer for ${path}: ${(error as Error).message}`);
@@ -154,6 +280,7 @@ async function main(): Promise<number> {
     const endRss = lowestRss(samples.slice(-WINDOW_SECONDS));
     const peakRss = Math.max(...samples.map((sample) => sample.rssKib));
     clearInterval(refill);
+    clearInterval(changer);
     fake.clearFaults();
     fake.setRateLimit(5_000);
     await agent.close();
@@ -188,6 +315,35 @@ async function main(): Promise<number> {
       if (response.statusCode !== 200)
         failures.push(`afterwards ${path} answered ${response.statusCode}`);
     }
+    // What the hostile answers must not have cost: a page past the first for the inflated Link,
+    // a request to the other host, a saved repository from it.
+    const inflatedPagesAsked = fake.requests.filter((entry) =>
+      entry.path.startsWith(`/user/${HOSTILE_LINK_ID}/repos`),
+    ).length;
+    if (inflatedPagesAsked > 0) {
+      failures.push(`${inflatedPagesAsked} pages asked past an inflated Link's first`);
+    }
+    if (elsewhere.requests.length > 0) {
+      failures.push(`the other host was asked ${elsewhere.requests.length} times`);
+    }
+    const rows = new pg.Client({ connectionString: database.url });
+    await rows.connect();
+    const saved = await rows
+      .query("select count(*)::int as n from repository where id in ($1, $2)", [
+        MOVED_REPOSITORY_ID,
+        MOVED_REPOSITORY_ID + 1,
+      ])
+      .finally(() => rows.end());
+    const movedSaved = saved.rows[0].n as number;
+    if (movedSaved > 0) failures.push("a repository behind a redirect away was saved");
+    for (const [kind, expected] of [
+      ["inflatedLink", "502 github-bad-gateway"],
+      ["oversized", "502 github-bad-gateway"],
+      ["redirectAway", "502 github-bad-gateway"],
+    ] as const) {
+      if (!byKind[kind].has(expected)) failures.push(`no ${kind} request was answered ${expected}`);
+    }
+    if (!byKind.big.has("200")) failures.push("no big listing was answered 200");
     const errorsLogged = server.output.filter(
       (line) => !line.startsWith("{") || JSON.parse(line).level >= 50,
     );
@@ -208,6 +364,29 @@ async function main(): Promise<number> {
           requestsPerSecond: Math.round(answered / elapsed),
           statuses: Object.fromEntries([...statuses].sort(([a], [b]) => a - b)),
           githubRequests: fake.requests.length,
+          bigAccounts: {
+            repositories: BIG_ACCOUNTS.map((account) => account.repositories),
+            changes: change,
+            // What GitHub was asked for them: 200s after each change, 304s when only stale.
+            githubAnswers: countBy(
+              fake.requests.filter((entry) => !FAULTED_PATHS.test(entry.path.split("?")[0] ?? "")),
+              (entry) => String(entry.status),
+            ),
+            answers: Object.fromEntries(byKind.big),
+            repositoriesServed: bigRepositoriesServed,
+          },
+          hostile: {
+            inflatedLink: {
+              answers: Object.fromEntries(byKind.inflatedLink),
+              pagesAsked: inflatedPagesAsked,
+            },
+            oversized: { bytes: OVERSIZED_BYTES, answers: Object.fromEntries(byKind.oversized) },
+            redirectAway: {
+              answers: Object.fromEntries(byKind.redirectAway),
+              otherHostAsked: elsewhere.requests.length,
+              saved: movedSaved,
+            },
+          },
           rssMib: {
             lowestAfterWarmUp: mib(baselineRss),
             lowestAtEnd: mib(endRss),
@@ -229,6 +408,7 @@ async function main(): Promise<number> {
   } finally {
     await server.stop();
     await fake.close();
+    await elsewhere.close();
     await database.drop();
   }
 

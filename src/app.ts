@@ -57,7 +57,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     clientErrorHandler: answerClientError,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
-    // Answers in the time GitHub is given, plus the database; a stuck request ends.
+    // Bounds receiving a request, not answering it: each route's own bounds do that (see
+    // docs/reliability.md, "An overall deadline").
     requestTimeout: config.githubTimeoutMs * 3,
     logController: new OneLinePerRequest(),
     genReqId: requestIdOf,

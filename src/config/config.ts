@@ -12,6 +12,11 @@ export interface Config {
   githubApiUrl: string;
   githubToken: string | undefined;
   githubTimeoutMs: number;
+  /**
+   * A listing's whole GitHub time, every page included, from when it gets its turn; past it the
+   * listing is cancelled and answered 504. Defaults to 6 × githubTimeoutMs.
+   */
+  githubListingTimeoutMs: number;
   /** Listing pages fetched at once after the first. */
   githubPageConcurrency: number;
   /** A GitHub answer larger than this is a 502, read no further. */
@@ -41,6 +46,9 @@ export class ConfigError extends Error {
     this.name = "ConfigError";
   }
 }
+
+/** How many GITHUB_TIMEOUT_MS a listing may take in all, unless GITHUB_LISTING_TIMEOUT_MS says. */
+export const LISTING_ROUNDS = 6;
 
 type Env = Record<string, string | undefined>;
 
@@ -133,6 +141,7 @@ export function loadConfig(env: Env = process.env): Config {
     ["https:", "http:"],
     "https://api.github.com",
   );
+  const githubTimeoutMs = readInteger(env, "GITHUB_TIMEOUT_MS", 10_000, 1, 600_000);
   return {
     port: readInteger(env, "PORT", 8000, 0, 65535),
     host: readString(env, "HOST", "0.0.0.0"),
@@ -140,7 +149,16 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: readString(env, "DATA_DIR", "./data"),
     githubApiUrl: (githubApiUrl as string).replace(/\/+$/, ""),
     githubToken: readToken(env),
-    githubTimeoutMs: readInteger(env, "GITHUB_TIMEOUT_MS", 10_000, 1, 600_000),
+    githubTimeoutMs,
+    // Six rounds of requests: the account and first page, then five of GITHUB_PAGE_CONCURRENCY
+    // pages (5,100 repositories at the default of 10) even when GitHub takes its full time.
+    githubListingTimeoutMs: readInteger(
+      env,
+      "GITHUB_LISTING_TIMEOUT_MS",
+      LISTING_ROUNDS * githubTimeoutMs,
+      1,
+      3_600_000,
+    ),
     githubPageConcurrency: readInteger(env, "GITHUB_PAGE_CONCURRENCY", 10, 1, 100),
     githubMaxResponseBytes: readInteger(
       env,

@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import type { Dispatcher } from "undici";
 import { type CachedAnswer, type Fetched, GitHubCache, MemoryStore } from "./cache.js";
 import {
@@ -22,8 +23,14 @@ export interface GitHubClientOptions {
   /** API base such as https://api.github.com, or a GitHub Enterprise base ending in /api/v3. */
   baseUrl: string;
   token?: string | undefined;
-  /** Upper bound of one GitHub request, its retries included. */
+  /** Upper bound of one GitHub request, its retries and redirects included. */
   timeoutMs: number;
+  /**
+   * Upper bound of a listing's GitHub time, every page included, from when it gets its turn;
+   * defaults to six times `timeoutMs`. Without it a listing's time grows with the account's
+   * pages, which GitHub's own `public_repos` sets.
+   */
+  listingTimeoutMs?: number;
   dispatcher: Dispatcher;
   /** Listing pages fetched at the same time after the first. */
   pageConcurrency?: number;
@@ -63,6 +70,7 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 5;
 const DEFAULT_LISTINGS_AT_ONCE = 2;
 const DEFAULT_LISTING_QUEUE = 100;
+const DEFAULT_LISTING_ROUNDS = 6;
 // A page of 100 full repositories is about 0.5 MB.
 const DEFAULT_MAX_RESPONSE_BYTES = 5 * 1024 * 1024;
 // Ten pages in flight after the first: up to 1,100 repositories cost two round trips of
@@ -123,6 +131,7 @@ export class GitHubClient {
   private readonly base: URL;
   private readonly headers: Record<string, string>;
   private readonly timeoutMs: number;
+  private readonly listingTimeoutMs: number;
   private readonly dispatcher: Dispatcher;
   private readonly pageConcurrency: number;
   private readonly maxResponseBytes: number;
@@ -133,6 +142,7 @@ export class GitHubClient {
   constructor(options: GitHubClientOptions) {
     this.base = new URL(`${options.baseUrl.replace(/\/+$/, "")}/`);
     this.timeoutMs = options.timeoutMs;
+    this.listingTimeoutMs = options.listingTimeoutMs ?? DEFAULT_LISTING_ROUNDS * options.timeoutMs;
     this.dispatcher = options.dispatcher;
     this.pageConcurrency = options.pageConcurrency ?? DEFAULT_PAGE_CONCURRENCY;
     this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
@@ -186,10 +196,33 @@ export class GitHubClient {
    * answer of its own in the cache, fresh or revalidated on its own. At most
    * `listingsAtOnce` listings are fetched at once (their pages are parsed on the event loop
    * every other request needs too); the rest wait in a bounded queue, or are told the service
-   * is busy.
+   * is busy. Once its turn comes, a listing has `listingTimeoutMs` in all: past it, what it
+   * still waits for is cancelled and it fails with a timeout.
    */
   listRepositories(username: string, signal?: AbortSignal): Promise<GitHubListing> {
-    return this.listings.run(() => this.fetchListing(username, signal), signal);
+    return this.listings.run(async () => {
+      const deadline = new AbortController();
+      const timer = setTimeout(
+        () =>
+          deadline.abort(
+            new GitHubTimeoutError(
+              `GitHub did not deliver the listing of "${username}" within ${this.listingTimeoutMs} ms`,
+            ),
+          ),
+        this.listingTimeoutMs,
+      );
+      try {
+        // Every wait of the listing takes this signal, so the listing's error is its reason.
+        const bounded = signal ? AbortSignal.any([signal, deadline.signal]) : deadline.signal;
+        // Each page in flight, the account and the first page listen to it: more than Node's
+        // default of 10 listeners, past which it warns of a leak, for any account past 1,100
+        // repositories.
+        setMaxListeners(this.pageConcurrency + 2, bounded);
+        return await this.fetchListing(username, bounded);
+      } finally {
+        clearTimeout(timer);
+      }
+    }, signal);
   }
 
   private async fetchListing(username: string, signal?: AbortSignal): Promise<GitHubListing> {

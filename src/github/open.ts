@@ -30,6 +30,7 @@ export function openGitHub(options: {
     baseUrl: config.githubApiUrl,
     token: config.githubToken,
     timeoutMs: config.githubTimeoutMs,
+    listingTimeoutMs: config.githubListingTimeoutMs,
     pageConcurrency: config.githubPageConcurrency,
     maxResponseBytes: config.githubMaxResponseBytes,
     listingsAtOnce: config.githubListingsAtOnce,

@@ -11,6 +11,7 @@ describe("loadConfig", () => {
       githubApiUrl: "https://api.github.com",
       githubToken: undefined,
       githubTimeoutMs: 10_000,
+      githubListingTimeoutMs: 60_000,
       githubPageConcurrency: 10,
       githubMaxResponseBytes: 5_242_880,
       githubListingsAtOnce: 2,
@@ -33,6 +34,7 @@ describe("loadConfig", () => {
       GITHUB_API_URL: "https://github.example.com/api/v3/",
       GITHUB_TOKEN: "ghp_abc",
       GITHUB_TIMEOUT_MS: "2500",
+      GITHUB_LISTING_TIMEOUT_MS: "7000",
       GITHUB_PAGE_CONCURRENCY: "4",
       GITHUB_MAX_RESPONSE_BYTES: "1000000",
       REDIS_URL: "redis://cache:6379/2",
@@ -49,6 +51,7 @@ describe("loadConfig", () => {
       githubApiUrl: "https://github.example.com/api/v3",
       githubToken: "ghp_abc",
       githubTimeoutMs: 2500,
+      githubListingTimeoutMs: 7000,
       githubPageConcurrency: 4,
       githubMaxResponseBytes: 1_000_000,
       redisUrl: "redis://cache:6379/2",
@@ -57,6 +60,10 @@ describe("loadConfig", () => {
       corsOrigins: ["https://a.example", "https://b.example"],
       rateLimitPerMinute: 600,
     });
+  });
+
+  it("gives a listing six GITHUB_TIMEOUT_MS in all unless GITHUB_LISTING_TIMEOUT_MS says", () => {
+    expect(loadConfig({ GITHUB_TIMEOUT_MS: "1500" }).githubListingTimeoutMs).toBe(9_000);
   });
 
   it.each([
@@ -75,6 +82,7 @@ describe("loadConfig", () => {
     ["GITHUB_PAGE_CONCURRENCY", "0"],
     ["GITHUB_MAX_RESPONSE_BYTES", "10"],
     ["GITHUB_LISTINGS_AT_ONCE", "0"],
+    ["GITHUB_LISTING_TIMEOUT_MS", "0"],
     ["MAX_CONNECTIONS", "0"],
     ["REDIS_URL", "http://cache:6379"],
   ])("refuses %s=%s with a message naming the variable", (name, value) => {

@@ -71,9 +71,10 @@ export function validatorHeaders(
   authenticated: boolean,
   etag: string,
   lastModified: string | undefined,
+  maxAgeSeconds = 60,
 ): HeaderList {
   return [
-    ...cacheHeaders(authenticated),
+    ...cacheHeaders(authenticated, maxAgeSeconds),
     ["ETag", etag],
     ...(lastModified === undefined
       ? []
@@ -109,16 +110,16 @@ export class RequestIds {
   }
 }
 
-function cacheHeaders(authenticated: boolean): HeaderList {
+function cacheHeaders(authenticated: boolean, maxAge: number): HeaderList {
   // Authenticated answers are per-user, so GitHub forbids shared caches from keeping them and
   // varies them by credential; anonymous ones (2017 and 2021 recordings) only vary by Accept.
   return authenticated
     ? [
-        ["Cache-Control", "private, max-age=60, s-maxage=60"],
+        ["Cache-Control", `private, max-age=${maxAge}, s-maxage=${maxAge}`],
         ["Vary", "Accept, Authorization, Cookie, X-GitHub-OTP"],
       ]
     : [
-        ["Cache-Control", "public, max-age=60, s-maxage=60"],
+        ["Cache-Control", `public, max-age=${maxAge}, s-maxage=${maxAge}`],
         ["Vary", "Accept"],
       ];
 }

@@ -322,6 +322,19 @@ describe("conditional requests", () => {
     expect(remaining(after)).toBe(remaining(before) - 1);
   });
 
+  it("keeps answers fresh for maxAgeSeconds when started with it", async () => {
+    const shortLived = await FakeGitHub.start({ maxAgeSeconds: 2 });
+    try {
+      shortLived.addUser({ login: "octo", repoCount: 2 });
+      const page = await get(`${shortLived.url}/users/octo/repos`, { authorization: "Bearer t" });
+      expect(header(page.headers, "cache-control")).toBe("private, max-age=2, s-maxage=2");
+      const anonymous = await get(`${shortLived.url}/users/octo`);
+      expect(header(anonymous.headers, "cache-control")).toBe("public, max-age=2, s-maxage=2");
+    } finally {
+      await shortLived.close();
+    }
+  });
+
   it("revalidates listing pages too", async () => {
     fake.addUser({ login: "octo", repoCount: 2 });
     const first = await get("/users/octo/repos");

@@ -45,6 +45,15 @@ export type {
   RecordedRequest,
 } from "./types.js";
 
+export interface FakeGitHubOptions {
+  /** Delay before each answer, in milliseconds (default 0); `latencyMs` changes it later. */
+  latencyMs?: number;
+  /** Seeds the generated data, the fault draws and the request ids (default 1). */
+  seed?: number;
+  /** The `max-age` of cacheable answers, GitHub's 60 s by default. */
+  maxAgeSeconds?: number;
+}
+
 interface Answer {
   status: number;
   headers: HeaderList;
@@ -128,16 +137,18 @@ export class FakeGitHub {
   private readonly rendered = new Map<string, Rendered>();
   private renderedBytes = 0;
   private readonly requestIds: RequestIds;
+  private readonly maxAgeSeconds: number;
   private closed = false;
 
   private constructor(
     private readonly server: Server,
     url: string,
-    options: { latencyMs?: number; seed?: number },
+    options: FakeGitHubOptions,
   ) {
     const seed = options.seed ?? 1;
     this.url = url;
     this.latencyMs = options.latencyMs ?? 0;
+    this.maxAgeSeconds = options.maxAgeSeconds ?? 60;
     // Separate streams, so that injecting faults or sending requests never changes the data.
     this.store = new FakeStore(new SeededRandom(seed));
     this.faults = new FaultInjector(new SeededRandom(seed ^ 0x5bd1e995));
@@ -145,7 +156,7 @@ export class FakeGitHub {
     server.on("request", (req: IncomingMessage, res: ServerResponse) => this.receive(req, res));
   }
 
-  static async start(options: { latencyMs?: number; seed?: number } = {}): Promise<FakeGitHub> {
+  static async start(options: FakeGitHubOptions = {}): Promise<FakeGitHub> {
     const server = createServer();
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -295,7 +306,12 @@ export class FakeGitHub {
       req.method === "GET" || req.method === "HEAD" ? this.render(url, ctx) : NOT_FOUND;
     if (resource.kind === "json") {
       const { body, etag } = resource;
-      const validators = validatorHeaders(ctx.authenticated, etag, resource.lastModified);
+      const validators = validatorHeaders(
+        ctx.authenticated,
+        etag,
+        resource.lastModified,
+        this.maxAgeSeconds,
+      );
       if (isNotModified(req.headers, etag, resource.lastModified)) {
         // A 304 is free: GitHub does not count it against the rate limit (Branch_latest_sha).
         const { accept: _, ...withoutMediaType } = common;

@@ -23,6 +23,7 @@ describe("GitHubClient against the fake GitHub", () => {
   beforeAll(async () => {
     fake = await FakeGitHub.start();
     fake.addUser({ login: "thousand", id: 1000, repoCount: 1000 });
+    fake.addUser({ login: "many-pages", repoCount: 1_500 });
     fake.addUser({ login: "octocat", id: 1 });
     fake.addRepo("octocat", { name: "Hello-World", id: 10 });
   });
@@ -83,6 +84,39 @@ describe("GitHubClient against the fake GitHub", () => {
     const { mostPagesInFlight } = await listInFlight("fifteen-hundred");
     expect(mostPagesInFlight).toBe(10);
     expect(fake.requests).toHaveLength(2 + 14);
+  });
+
+  it("lists an account of 1,500 repositories for a caller that may leave without a listener-leak warning", async () => {
+    fake.latencyMs = 20;
+    const warnings: Error[] = [];
+    const warn = (warning: Error) => warnings.push(warning);
+    process.on("warning", warn);
+    try {
+      const caller = new AbortController();
+      const { repositories } = await client.listRepositories("many-pages", caller.signal);
+      expect(repositories).toHaveLength(1_500);
+      // Node emits the warning on the next tick of the listener that passed the limit.
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off("warning", warn);
+    }
+    expect(warnings.map((warning) => warning.name)).not.toContain("MaxListenersExceededWarning");
+  });
+
+  it("gives up on a listing at its listing timeout, cancelling what it still waits for", async () => {
+    fake.latencyMs = 100;
+    const patient = new GitHubClient({
+      baseUrl: fake.url,
+      timeoutMs: 5_000,
+      listingTimeoutMs: 150,
+      pageConcurrency: 1,
+      dispatcher,
+    });
+    await expect(patient.listRepositories("thousand")).rejects.toThrow(
+      new GitHubTimeoutError('GitHub did not deliver the listing of "thousand" within 150 ms'),
+    );
+    // The account and the first page, then the second page; none after the deadline.
+    expect(fake.requests.length).toBeLessThanOrEqual(3);
   });
 
   it("shares one listing between identical callers in flight", async () => {
