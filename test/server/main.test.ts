@@ -1,9 +1,10 @@
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer, type ServerResponse } from "node:http";
-import { connect } from "node:net";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createRequire } from "node:module";
+import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { Writable } from "node:stream";
 import pg from "pg";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -24,6 +25,16 @@ const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 const REDIS_URL = "redis://127.0.0.1:6379";
 // Each GitHub answer takes this long, time enough to start draining in the middle of one.
 const GITHUB_LATENCY_MS = 1_500;
+// The largest file the API serves (Swagger UI's bundle), and how many of it one client asks
+// for at once.
+const BIG_FILE = "/docs/static/swagger-ui-bundle.js";
+const BIG_FILE_BYTES = statSync(
+  join(
+    dirname(createRequire(import.meta.url).resolve("@fastify/swagger-ui")),
+    "static/swagger-ui-bundle.js",
+  ),
+).size;
+const PIPELINED = 8;
 
 /** A pino destination that keeps every line, parsed. */
 function logSink() {
@@ -236,53 +247,52 @@ describe("draining", () => {
     });
   });
 
-  it("closes a keep-alive connection once the answer going out when draining began is out", async () => {
+  it("closes a keep-alive connection once the answers going out when draining began are out", async () => {
     const fake = await startFake();
     const { service, port, shutdown } = await startService(fake);
-    let finished = false;
-    service.app.server.on("request", (_request, response: ServerResponse) =>
-      response.once("finish", () => {
-        finished = true;
-      }),
-    );
+    const responses: ServerResponse[] = [];
+    let serverSide: Socket | undefined;
+    service.app.server.on("request", (request: IncomingMessage, response: ServerResponse) => {
+      responses.push(response);
+      serverSide = request.socket;
+    });
 
-    // 1.7 MB: more than the sockets' buffers hold while the client reads nothing, so the
-    // answer's head is out and the rest waits for the client.
+    // Eight 1.7 MB files asked for at once on one keep-alive connection (pipelined), and the
+    // client reads nothing yet: 13 MB, far more than the sockets' buffers take (about 4 MB
+    // here), so some answers are still going out, their heads already written.
     const socket = connect({ host: "127.0.0.1", port });
     cleanups.push(async () => socket.destroy());
-    let received = "";
-    let headSeen = false;
-    let ended = false;
-    socket.on("end", () => {
-      ended = true;
-    });
-    const head = new Promise<string>((resolve) => {
-      socket.on("data", (chunk: Buffer) => {
-        received += chunk.toString("latin1");
-        if (!headSeen && received.includes("\r\n\r\n")) {
-          headSeen = true;
-          socket.pause();
-          resolve(received.slice(0, received.indexOf("\r\n\r\n")));
-        }
-      });
-    });
-    socket.write(
-      `GET /docs/static/swagger-ui-bundle.js HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\n\r\n`,
+    socket.pause();
+    const request = `GET ${BIG_FILE} HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\n\r\n`;
+    socket.write(request.repeat(PIPELINED));
+    await vi.waitFor(
+      () => {
+        expect(responses).toHaveLength(PIPELINED);
+        expect(serverSide?.writableNeedDrain, "the sockets' buffers are full").toBe(true);
+      },
+      { timeout: 10_000, interval: 20 },
     );
-    expect(await head).toMatch(/^HTTP\/1\.1 200/);
-    expect(await head).toMatch(/connection: keep-alive/i);
-    expect(finished, "the answer is still going out when draining begins").toBe(false);
+    const going = responses.filter((response) => !response.writableFinished);
+    expect(going.length, "answers still going out when draining begins").toBeGreaterThan(0);
+    // Their heads are written, so draining cannot tell them to close the connection.
+    expect(going.every((response) => response.headersSent)).toBe(true);
 
+    let received = 0;
+    const ended = new Promise<void>((resolve) => socket.once("end", resolve));
+    socket.on("data", (chunk: Buffer) => {
+      received += chunk.length;
+    });
     const drained = shutdown({ signal: "SIGTERM" });
     const resumedAt = Date.now();
     socket.resume();
     await drained;
 
-    // Without the reaper the connection, idle once its answer is out, would stay open until
-    // the keep-alive timeout closed it, and draining would wait for that.
+    // Without the reaper the connection, idle once its last answer is out, would stay open
+    // until the keep-alive timeout closed it, and draining would wait for that.
     expect(Date.now() - resumedAt).toBeLessThan(KEEP_ALIVE_TIMEOUT_MS);
-    expect(finished).toBe(true);
-    await vi.waitFor(() => expect(ended).toBe(true), { timeout: 5_000, interval: 20 });
+    await ended;
+    expect(responses.every((response) => response.writableFinished)).toBe(true);
+    expect(received).toBeGreaterThan(PIPELINED * BIG_FILE_BYTES);
   });
 
   it("logs the error that caused the shutdown", async () => {
