@@ -1,14 +1,4 @@
-import { ConfigError, loadConfig } from "../config/config.js";
-import { openDatabase } from "./database.js";
+import { migrateCommand } from "./migrate-command.js";
 
-/** `npm run db:migrate`: applies pending migrations to the configured database, then exits. */
-try {
-  const config = loadConfig(process.env);
-  const database = openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
-  await database.migrate();
-  await database.close();
-  process.stdout.write(`Migrations applied (${database.kind}).\n`);
-} catch (error) {
-  process.stderr.write(`${error instanceof ConfigError ? error.message : String(error)}\n`);
-  process.exit(1);
-}
+/** `npm run db:migrate`, `node dist/db/migrate-cli.js` in the image: see migrate-command.ts. */
+process.exitCode = await migrateCommand(process.env, process);

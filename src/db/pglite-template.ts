@@ -35,6 +35,8 @@ const STAGING = ".template";
  */
 export async function writePgliteTemplate(file = PGLITE_TEMPLATE): Promise<boolean> {
   if (existsSync(file)) return false;
+  // dist/ is not there before the first build writes into it.
+  await mkdir(dirname(file), { recursive: true });
   const client = new PGlite("memory://");
   // dumpDataDir() called before the start has finished deadlocks with it and never settles.
   await client.waitReady;
@@ -45,6 +47,18 @@ export async function writePgliteTemplate(file = PGLITE_TEMPLATE): Promise<boole
   await writeFile(partial, Buffer.from(await tarball.arrayBuffer()));
   await rename(partial, file);
   return true;
+}
+
+/**
+ * `npm run build`'s last step (src/db/pglite-template-cli.ts only calls this): writes the
+ * template unless it is there already, and says which.
+ */
+export async function templateCommand(
+  stdout: { write(text: string): unknown },
+  file = PGLITE_TEMPLATE,
+): Promise<void> {
+  const written = await writePgliteTemplate(file);
+  stdout.write(`PGlite template ${written ? "written to" : "already in"} ${file}\n`);
 }
 
 /**

@@ -7,7 +7,11 @@ import { PGlite } from "@electric-sql/pglite";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Database, openDatabase } from "../../src/db/database.js";
-import { PGLITE_TEMPLATE, writePgliteTemplate } from "../../src/db/pglite-template.js";
+import {
+  PGLITE_TEMPLATE,
+  templateCommand,
+  writePgliteTemplate,
+} from "../../src/db/pglite-template.js";
 import { queryRows } from "../helpers/databases.js";
 
 let root: string;
@@ -119,11 +123,30 @@ describe("writePgliteTemplate", () => {
     expect((await readFile(template)).equals(before)).toBe(true);
   });
 
+  it("writes into a directory that is not there yet, as dist/ before the first build", async () => {
+    const file = join(root, "not-yet", "built", "template.tar.gz");
+    expect(await writePgliteTemplate(file)).toBe(true);
+    expect((await readFile(file)).length).toBeGreaterThan(0);
+  });
+
   it("names the default template after the installed PGlite, in dist/", async () => {
     const require = createRequire(import.meta.url);
     const manifest = join(dirname(require.resolve("@electric-sql/pglite")), "../package.json");
     const { version } = JSON.parse(await readFile(manifest, "utf8"));
     expect(PGLITE_TEMPLATE).toMatch(new RegExp(`/dist/pglite-template-${version}\\.tar\\.gz$`));
+  });
+});
+
+describe("templateCommand, the build's last step", () => {
+  it("says where it wrote the template, or that it was there already", async () => {
+    let stdout = "";
+    const write = (text: string) => (stdout += text);
+    const file = join(root, "command.tar.gz");
+
+    await templateCommand({ write }, file);
+    await templateCommand({ write }, file);
+
+    expect(stdout).toBe(`PGlite template written to ${file}\nPGlite template already in ${file}\n`);
   });
 });
 
