@@ -19,6 +19,7 @@ import { repositoryRoutes } from "./http/routes/repositories.js";
 import { addSecurityHeaders } from "./http/security-headers.js";
 import { createLogger } from "./logger.js";
 import { Metrics } from "./observability/metrics.js";
+import { Refresher } from "./refresh/refresher.js";
 import { RepositoryService } from "./repositories/service.js";
 
 export interface AppDependencies {
@@ -122,9 +123,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(swaggerUi, { routePrefix: "/docs" });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
+  const store = new RepositoryStore(database.db);
   const service = new RepositoryService({
     github,
-    store: new RepositoryStore(database.db),
+    store,
     allowPrivateRepos: config.allowPrivateRepos,
   });
   const metrics = new Metrics({ githubApiUrl: config.githubApiUrl, database, cache: github.cache });
@@ -132,6 +134,20 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     metrics.close();
     done();
   });
+  if (config.refreshIntervalS > 0) {
+    const refresher = new Refresher({
+      intervalS: config.refreshIntervalS,
+      reserve: config.refreshReserve,
+      service,
+      store,
+      budget: () => metrics.github.lowestBudget(),
+      log: app.log.child({ component: "refresher" }),
+      counts: metrics.refresh,
+    });
+    // Rounds begin once the app serves, and end before the caller closes the database.
+    app.addHook("onReady", async () => refresher.start());
+    app.addHook("onClose", async () => refresher.stop());
+  }
   await app.register(metricsRoutes, { metrics });
   await app.register(healthRoutes, { database, github: metrics.github });
   await app.register(repositoryRoutes, { service });

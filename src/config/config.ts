@@ -34,6 +34,10 @@ export interface Config {
   rateLimitPerMinute: number;
   /** Open connections to this service at most; more are closed as they arrive. */
   maxConnections: number;
+  /** Saved rows older than this many seconds are refreshed from GitHub; 0 turns it off. */
+  refreshIntervalS: number;
+  /** Share of GitHub's primary rate limit that refreshing never spends, from 0 to 1. */
+  refreshReserve: number;
 }
 
 /** A configuration value the service refuses to start with; the message names the variable. */
@@ -100,6 +104,16 @@ function readUrl(
     throw new ConfigError(name, `must start with ${protocols.map((p) => `${p}//`).join(" or ")}`);
   }
   return raw;
+}
+
+function readFraction(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw.trim());
+  if (!/^\d*\.?\d+$/.test(raw.trim()) || value > 1) {
+    throw new ConfigError(name, `must be a number from 0 to 1, got "${raw}"`);
+  }
+  return value;
 }
 
 function readLogLevel(env: Env): LogLevel {
@@ -175,5 +189,7 @@ export function loadConfig(env: Env = process.env): Config {
     corsOrigins: readOrigins(env),
     rateLimitPerMinute: readInteger(env, "RATE_LIMIT_PER_MINUTE", 0, 0, 1_000_000),
     maxConnections: readInteger(env, "MAX_CONNECTIONS", 1024, 1, 1_000_000),
+    refreshIntervalS: readInteger(env, "REFRESH_INTERVAL_S", 0, 0, 31_536_000),
+    refreshReserve: readFraction(env, "REFRESH_RESERVE", 0.2),
   };
 }

@@ -14,7 +14,10 @@ export interface OwnerRecord {
   htmlUrl: string;
 }
 
-export type RepositoryRecord = Omit<RepositoryRow, "syncedAt" | "userId">;
+export type RepositoryRecord = Omit<RepositoryRow, "syncedAt" | "userId" | "refreshClaimedUntil">;
+
+/** What the refresher refreshes: an account saved whole, or a repository saved on its own. */
+export type RefreshKind = "account" | "repository";
 
 /** A saved repository as a listing shows it, timestamps already in GitHub's ISO 8601 form. */
 export interface ListedRepository {
@@ -222,6 +225,76 @@ export class RepositoryStore {
           updated_at = excluded.updated_at, size = excluded.size, stars = excluded.stars,
           watchers = coalesce(excluded.watchers, repository.watchers),
           synced_at = excluded.synced_at`);
+    });
+  }
+
+  /**
+   * Claims up to `limit` rows due a refresh: accounts saved whole longer than `olderThanS` ago,
+   * or repositories saved on their own (their owner never saved whole) as long ago. A claim
+   * holds a row for `leaseS` seconds, so that replicas sharing the database refresh each row
+   * once: rows another replica is claiming at this moment are skipped (`skip locked`), and rows
+   * claimed before stay out until their claim is released or runs out. Oldest first.
+   */
+  async claimDue(
+    kind: RefreshKind,
+    { olderThanS, leaseS, limit }: { olderThanS: number; leaseS: number; limit: number },
+  ): Promise<number[]> {
+    const due =
+      kind === "account"
+        ? sql`select id from "user"
+            where listed_at < now() - make_interval(secs => ${olderThanS})
+              and (refresh_claimed_until is null or refresh_claimed_until < now())
+            order by listed_at limit ${limit}
+            for update skip locked`
+        : sql`select r.id from repository r join "user" u on u.id = r.user_id
+            where u.listed_at is null
+              and r.synced_at < now() - make_interval(secs => ${olderThanS})
+              and (r.refresh_claimed_until is null or r.refresh_claimed_until < now())
+            order by r.synced_at limit ${limit}
+            for update of r skip locked`;
+    const table = kind === "account" ? sql`"user"` : sql`repository`;
+    try {
+      const result = await this.db.execute(sql`
+        update ${table} set refresh_claimed_until = now() + make_interval(secs => ${leaseS})
+        where id in (${due})
+        returning id`);
+      return (result as unknown as { rows: { id: string | number }[] }).rows.map((row) =>
+        Number(row.id),
+      );
+    } catch (error) {
+      throw this.translate(error);
+    }
+  }
+
+  /** Gives a claimed row back, refreshed or not, so the next round may take it when due. */
+  async releaseClaim(kind: RefreshKind, id: number): Promise<void> {
+    const table = kind === "account" ? sql`"user"` : sql`repository`;
+    try {
+      await this.db.execute(sql`update ${table} set refresh_claimed_until = null where id = ${id}`);
+    } catch (error) {
+      throw this.translate(error);
+    }
+  }
+
+  /** Removes an account GitHub no longer has, and with it its repositories. */
+  async removeAccount(id: number): Promise<void> {
+    try {
+      await this.db.delete(users).where(eq(users.id, id));
+    } catch (error) {
+      throw this.translate(error);
+    }
+  }
+
+  /** Removes a repository GitHub no longer has (or no longer shows); its owner's listing moves. */
+  async removeRepository(id: number): Promise<void> {
+    await this.transaction(async (tx) => {
+      await tx
+        .update(users)
+        .set({ listingVersion: nextListingVersion })
+        .where(
+          sql`${users.id} = (select ${repositories.userId} from ${repositories} where ${repositories.id} = ${id})`,
+        );
+      await tx.delete(repositories).where(eq(repositories.id, id));
     });
   }
 

@@ -27,6 +27,8 @@ export const users = pgTable(
      * listing asks whether it is still current instead of reading it again.
      */
     listingVersion: bigint("listing_version", { mode: "number" }).notNull().default(0),
+    /** A replica refreshing this account holds it until then (see src/refresh/refresher.ts). */
+    refreshClaimedUntil: timestamp("refresh_claimed_until", { withTimezone: true }),
   },
   (table) => [uniqueIndex("user_login_lower_key").on(sql`lower(${table.login})`)],
 );
@@ -56,6 +58,8 @@ export const repositories = pgTable(
     watchers: integer("watchers"),
     /** When this row was last written from GitHub. */
     syncedAt: timestamp("synced_at", { withTimezone: true }).notNull().defaultNow(),
+    /** A replica refreshing this repository holds it until then. */
+    refreshClaimedUntil: timestamp("refresh_claimed_until", { withTimezone: true }),
   },
   (table) => [
     uniqueIndex("repository_user_id_lower_name_key").on(

@@ -177,6 +177,30 @@ export class GitHubClient {
     return answer.value;
   }
 
+  /** The account GitHub knows by this id, whatever its login is now (`GET /user/{id}`). */
+  async getUserById(id: number, signal?: AbortSignal): Promise<GitHubUser> {
+    const answer = await this.getResource(
+      `user/${id}`,
+      userValidator,
+      compactUser,
+      `user with id ${id}`,
+      signal,
+    );
+    return answer.value;
+  }
+
+  /** The repository GitHub knows by this id, wherever it lives now (`GET /repositories/{id}`). */
+  async getRepositoryById(id: number, signal?: AbortSignal): Promise<GitHubRepository> {
+    const answer = await this.getResource(
+      `repositories/${id}`,
+      repositoryValidator,
+      compactRepository,
+      `repository with id ${id}`,
+      signal,
+    );
+    return answer.value;
+  }
+
   private getUserAnswer(username: string, signal?: AbortSignal) {
     return this.getResource(
       `users/${encodeURIComponent(username)}`,

@@ -64,7 +64,8 @@ function responseHeader(headers: Array<Buffer | string>, name: string): string |
 
 function kindOf(path: string): GitHubRequestKind {
   const [route] = path.split("?");
-  if (/\/users\/[^/]+\/repos$/.test(route ?? "")) return "listing_page";
+  // Pages after the first come by the account's id (GitHub's Link names /user/{id}/repos).
+  if (/\/(users\/[^/]+|user\/\d+)\/repos$/.test(route ?? "")) return "listing_page";
   if (/\/(users\/[^/]+|user\/\d+)$/.test(route ?? "")) return "account";
   if (/\/(repos\/[^/]+\/[^/]+|repositories\/\d+)$/.test(route ?? "")) return "repository";
   return "other";

@@ -1,6 +1,8 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { Database } from "../db/database.js";
+import type { RefreshKind } from "../db/repository-store.js";
 import type { GitHubCache } from "../github/cache.js";
+import type { RefreshCounts, RefreshResult } from "../refresh/refresher.js";
 import { GitHubTraffic } from "./github-traffic.js";
 
 export interface MetricsOptions {
@@ -100,6 +102,25 @@ export class Metrics {
       },
     });
   }
+
+  /** The refresher's rounds and rows, by kind and result. */
+  readonly refresh: RefreshCounts = (() => {
+    const rounds = new Counter({
+      name: "refresh_rounds_total",
+      help: "Refresh rounds started (REFRESH_INTERVAL_S)",
+      registers: [this.registry],
+    });
+    const rows = new Counter({
+      name: "refresh_rows_total",
+      help: "Saved rows the refresher handled, by kind (account, repository) and result (refreshed, removed because GitHub no longer has it, failed)",
+      labelNames: ["kind", "result"],
+      registers: [this.registry],
+    });
+    return {
+      round: () => rounds.inc(),
+      row: (kind: RefreshKind, result: RefreshResult) => rows.inc({ kind, result }),
+    };
+  })();
 
   close() {
     this.github.close();

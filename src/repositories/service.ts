@@ -106,6 +106,45 @@ export class RepositoryService {
     return detailsFromGitHub(repository, true);
   }
 
+  /**
+   * Saves an account whole again, found by its GitHub id so that a rename is followed; an
+   * account GitHub no longer has is removed with its repositories.
+   */
+  async refreshAccount(id: number, signal?: AbortSignal): Promise<"saved" | "removed"> {
+    let user: GitHubUser;
+    try {
+      user = await this.options.github.getUserById(id, signal);
+    } catch (error) {
+      if (!(error instanceof GitHubNotFoundError)) throw error;
+      await this.options.store.removeAccount(id);
+      return "removed";
+    }
+    await this.saveFromGitHub(user.login, signal);
+    return "saved";
+  }
+
+  /**
+   * Saves a repository again, found by its GitHub id so that a rename or a transfer is
+   * followed; one GitHub no longer has, or no longer shows to callers, is removed.
+   */
+  async refreshRepository(id: number, signal?: AbortSignal): Promise<"saved" | "removed"> {
+    let repository: GitHubRepository | undefined;
+    try {
+      repository = await this.options.github.getRepositoryById(id, signal);
+    } catch (error) {
+      if (!(error instanceof GitHubNotFoundError)) throw error;
+    }
+    if (repository === undefined || !this.mayShow(accessOf(repository))) {
+      await this.options.store.removeRepository(id);
+      return "removed";
+    }
+    await this.options.store.saveRepository(
+      ownerOf(repository.owner),
+      recordFromGitHub(repository),
+    );
+    return "saved";
+  }
+
   /** The repositories of a listing from GitHub that callers may see. */
   private shown(fetched: GitHubListing): GitHubRepository[] {
     return fetched.repositories.filter((repository) => this.mayShow(accessOf(repository)));

@@ -22,6 +22,8 @@ describe("loadConfig", () => {
       corsOrigins: [],
       rateLimitPerMinute: 0,
       maxConnections: 1024,
+      refreshIntervalS: 0,
+      refreshReserve: 0.2,
     });
   });
 
@@ -42,6 +44,8 @@ describe("loadConfig", () => {
       LOG_LEVEL: "debug",
       CORS_ORIGINS: "https://a.example, https://b.example/",
       RATE_LIMIT_PER_MINUTE: "600",
+      REFRESH_INTERVAL_S: "3600",
+      REFRESH_RESERVE: "0.35",
     });
     expect(config).toMatchObject({
       port: 9000,
@@ -59,6 +63,8 @@ describe("loadConfig", () => {
       logLevel: "debug",
       corsOrigins: ["https://a.example", "https://b.example"],
       rateLimitPerMinute: 600,
+      refreshIntervalS: 3600,
+      refreshReserve: 0.35,
     });
   });
 
@@ -85,6 +91,11 @@ describe("loadConfig", () => {
     ["GITHUB_LISTING_TIMEOUT_MS", "0"],
     ["MAX_CONNECTIONS", "0"],
     ["REDIS_URL", "http://cache:6379"],
+    ["REFRESH_INTERVAL_S", "-1"],
+    ["REFRESH_INTERVAL_S", "hourly"],
+    ["REFRESH_RESERVE", "1.5"],
+    ["REFRESH_RESERVE", "-0.1"],
+    ["REFRESH_RESERVE", "20%"],
   ])("refuses %s=%s with a message naming the variable", (name, value) => {
     let caught: unknown;
     try {
@@ -108,6 +119,17 @@ describe("loadConfig", () => {
       port: 8000,
       githubToken: undefined,
     });
+  });
+
+  it("accepts a reserve of 0, of 1, and written without a leading zero", () => {
+    for (const [raw, value] of [
+      ["0", 0],
+      ["1", 1],
+      [".5", 0.5],
+      ["1.0", 1],
+    ] as const) {
+      expect(loadConfig({ REFRESH_RESERVE: raw }).refreshReserve).toBe(value);
+    }
   });
 
   it("accepts CORS_ORIGINS=*", () => {

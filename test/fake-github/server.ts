@@ -384,6 +384,10 @@ export class FakeGitHub {
       const user = this.store.userByLogin(first);
       return user ? this.listingResource(user, url, ctx) : NOT_FOUND;
     }
+    if (root === "user" && second === undefined) {
+      const user = /^\d+$/.test(first) ? this.store.userById(Number(first)) : undefined;
+      return user ? this.userResource(user.login, ctx) : NOT_FOUND;
+    }
     if (root === "user" && second === "repos") {
       const user = /^\d+$/.test(first) ? this.store.userById(Number(first)) : undefined;
       return user ? this.listingResource(user, url, ctx) : NOT_FOUND;
