@@ -8,7 +8,7 @@ const TIMEOUT_MS = 1_000; // GITHUB_TIMEOUT_MS
 const LISTING_TIMEOUT_MS = 4_000; // GITHUB_LISTING_TIMEOUT_MS
 const PAGE_CONCURRENCY = 2; // GITHUB_PAGE_CONCURRENCY
 // Every GitHub answer comes just inside its timeout.
-const LATENCY_MS = 850;
+const LATENCY_MS = 700;
 // Time the machine may add to a bound: timers, parsing, a busy CI. A hang or a missing bound
 // overshoots it by seconds.
 const SLACK_MS = 1_500;
@@ -60,7 +60,7 @@ describe("the overall deadline of every request", () => {
     }
     h.fake.renameRepo("owner", "renamed-from", "renamed-to");
     // The first use of each code path, in the fake and in the service, costs compiling it; on a
-    // busy machine that ate the 150 ms between GitHub's latency and its timeout. So the fake
+    // busy machine that ate the margin between GitHub's latency and its timeout. So the fake
     // builds every answer once, and one listing and one details request go through first.
     h.fake.addUser({ login: "warm-up", repoCount: 200 });
     h.fake.addRepo("warm-up", { name: "warm-up" });
@@ -158,7 +158,7 @@ describe("the overall deadline of every request", () => {
   it("gives a redirect no time of its own: the hops share one GITHUB_TIMEOUT_MS", async () => {
     h.fake.resetRequests();
     const answer = await h.get("/repositories/owner/renamed-from?save_data=false");
-    // Two hops of 850 ms do not fit in 1,000.
+    // Two hops of 700 ms do not fit in 1,000.
     expect(answer.status).toBe(504);
     expect(answer.body.type).toBe("urn:problem:github-timeout");
     expect(answer.elapsedMs).toBeGreaterThanOrEqual(TIMEOUT_MS - EARLY_MS);
@@ -171,7 +171,7 @@ describe("the overall deadline of every request", () => {
     h.fake.resetRequests();
     h.fake.injectFault({ kind: "5xx-always", status: 503, path: "/repos/owner/failing" });
     const answer = await h.get("/repositories/owner/failing?save_data=true");
-    // The first 503 came at 850 ms; the retry could not finish within the 1,000.
+    // The first 503 came at 700 ms; the retry could not finish within the 1,000.
     expect(answer.status).toBe(504);
     expect(answer.elapsedMs).toBeGreaterThanOrEqual(TIMEOUT_MS - EARLY_MS);
     expect(answer.elapsedMs).toBeLessThan(TIMEOUT_MS + SLACK_MS);
