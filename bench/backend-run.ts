@@ -67,6 +67,8 @@ export interface BackendResult {
   };
   b2: Comparison & { queriesPerRequestStore: number; queriesPerRequestServer: number | null };
   b3: Comparison & { upstreamRequests: number; windowSeconds: number };
+  /** B3 on a second process of the same build with METRICS=false, right after B3. */
+  metricsCost: { withoutMetrics: LoadResult; ratio: number };
   b4: { upstreamRequests: number; pages: number; ok: number; sent: number };
   b5: { peakRssMbThroughB4: number; peakRssMbEnd: number };
   /** Cold 1,000-repository listings from GitHub, and the same with the whole account saved. */
@@ -317,6 +319,30 @@ export async function runBackend(
     const detailsUpstream = fake.requests.filter((entry) =>
       entry.path.startsWith(`/repos/saved/`),
     ).length;
+    log(`[${build.label} ${backend}] B3 again with METRICS=false, a second process`);
+    const unmeasured = await startProcess({
+      ...serviceArgs,
+      env: {
+        ...serviceArgs.env,
+        METRICS: "false",
+        // PGlite's data directory takes one process at a time; this one needs none of the data.
+        ...(backend === "pglite" ? { DATA_DIR: join(dir, "pglite-unmeasured") } : {}),
+      },
+      logFile: join(dir, "service-unmeasured.log"),
+    });
+    let withoutMetrics: LoadResult;
+    try {
+      withoutMetrics = assertClean(
+        "B3 without metrics",
+        await measured(
+          `${unmeasured.url}${detailsPath}`,
+          config.connections,
+          config.durationSeconds,
+        ),
+      );
+    } finally {
+      await unmeasured.stop();
+    }
     const b3Bare = assertClean(
       "B3 bare",
       await measured(`${bare.url}${detailsPath}`, config.connections, config.durationSeconds),
@@ -440,6 +466,7 @@ export async function runBackend(
           upstreamRequests: detailsUpstream,
           windowSeconds,
         },
+        metricsCost: { withoutMetrics, ratio: b3Service.rps / withoutMetrics.rps },
         b4,
         b5: { peakRssMbThroughB4, peakRssMbEnd },
         wholeSave,

@@ -20,7 +20,7 @@ const times = (value: number) => `${value.toFixed(2)}×`;
 
 /** Every target of issue 5 for one backend, with the figure this run reached. */
 export function checks(result: BackendResult, config: BenchConfig): Check[] {
-  const { b1, b2, b3, b4, b5, wholeSave, startup, backend } = result;
+  const { b1, b2, b3, b4, b5, wholeSave, metricsCost, startup, backend } = result;
   const rssLimit = RSS_LIMIT_MB[backend];
   const wholeSaveLimit = WHOLE_SAVE_LIMIT[backend];
   const latency = config.latencyMs;
@@ -65,6 +65,12 @@ export function checks(result: BackendResult, config: BenchConfig): Check[] {
       target: "repeated details >= 50% of bare route",
       reached: `${(b3.ratio * 100).toFixed(0)}% (${b3.service.rps.toFixed(0)} vs ${b3.bare.rps.toFixed(0)} req/s)`,
       pass: b3.ratio >= 0.5,
+    },
+    {
+      id: "Metrics cost",
+      target: "B3 with metrics >= 90% of the same build with METRICS=false",
+      reached: `${(metricsCost.ratio * 100).toFixed(0)}% (${b3.service.rps.toFixed(0)} vs ${metricsCost.withoutMetrics.rps.toFixed(0)} req/s)`,
+      pass: metricsCost.ratio >= 0.9,
     },
     {
       id: "B4 coalescing",

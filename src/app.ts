@@ -148,7 +148,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     app.addHook("onReady", async () => refresher.start());
     app.addHook("onClose", async () => refresher.stop());
   }
-  await app.register(metricsRoutes, { metrics });
+  // Off, the registry still reads GitHub's budget for /ready and the refresher; only the scrape
+  // and the per-request measuring are left out.
+  if (config.metrics) await app.register(metricsRoutes, { metrics });
   await app.register(healthRoutes, { database, github: metrics.github });
   await app.register(repositoryRoutes, { service });
   return app;

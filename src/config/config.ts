@@ -34,6 +34,8 @@ export interface Config {
   rateLimitPerMinute: number;
   /** Open connections to this service at most; more are closed as they arrive. */
   maxConnections: number;
+  /** Whether `/metrics` is served and requests are measured for it. */
+  metrics: boolean;
   /** Saved rows older than this many seconds are refreshed from GitHub; 0 turns it off. */
   refreshIntervalS: number;
   /** Share of GitHub's primary rate limit that refreshing never spends, from 0 to 1. */
@@ -189,6 +191,7 @@ export function loadConfig(env: Env = process.env): Config {
     corsOrigins: readOrigins(env),
     rateLimitPerMinute: readInteger(env, "RATE_LIMIT_PER_MINUTE", 0, 0, 1_000_000),
     maxConnections: readInteger(env, "MAX_CONNECTIONS", 1024, 1, 1_000_000),
+    metrics: readBoolean(env, "METRICS", true),
     refreshIntervalS: readInteger(env, "REFRESH_INTERVAL_S", 0, 0, 31_536_000),
     refreshReserve: readFraction(env, "REFRESH_RESERVE", 0.2),
   };

@@ -22,6 +22,7 @@ describe("loadConfig", () => {
       corsOrigins: [],
       rateLimitPerMinute: 0,
       maxConnections: 1024,
+      metrics: true,
       refreshIntervalS: 0,
       refreshReserve: 0.2,
     });
@@ -44,6 +45,7 @@ describe("loadConfig", () => {
       LOG_LEVEL: "debug",
       CORS_ORIGINS: "https://a.example, https://b.example/",
       RATE_LIMIT_PER_MINUTE: "600",
+      METRICS: "off",
       REFRESH_INTERVAL_S: "3600",
       REFRESH_RESERVE: "0.35",
     });
@@ -63,6 +65,7 @@ describe("loadConfig", () => {
       logLevel: "debug",
       corsOrigins: ["https://a.example", "https://b.example"],
       rateLimitPerMinute: 600,
+      metrics: false,
       refreshIntervalS: 3600,
       refreshReserve: 0.35,
     });
@@ -91,6 +94,7 @@ describe("loadConfig", () => {
     ["GITHUB_LISTING_TIMEOUT_MS", "0"],
     ["MAX_CONNECTIONS", "0"],
     ["REDIS_URL", "http://cache:6379"],
+    ["METRICS", "maybe"],
     ["REFRESH_INTERVAL_S", "-1"],
     ["REFRESH_INTERVAL_S", "hourly"],
     ["REFRESH_RESERVE", "1.5"],

@@ -279,3 +279,20 @@ describe("X-Request-Id", () => {
     expect(await send("/health")).not.toBe(first);
   });
 });
+
+describe("with METRICS=false", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ env: { METRICS: "false", GITHUB_TOKEN: TOKEN } });
+    h.fake.addUser({ login: "unmeasured", repoCount: 2 });
+  });
+  afterAll(() => h.close());
+
+  it("serves no /metrics, and still the API and GitHub's budget on /ready", async () => {
+    expect((await h.get("/metrics")).status).toBe(404);
+    expect((await h.get("/repositories/?username=unmeasured")).status).toBe(200);
+    const ready = await h.get("/ready");
+    expect(ready.status).toBe(200);
+    expect(ready.body.checks.github_budget).toMatchObject({ limit: 5000 });
+  });
+});
