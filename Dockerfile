@@ -12,8 +12,9 @@ ARG NODE_MAJOR=26
 FROM node:${NODE_MAJOR}-trixie-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-# The npm cache stays in a BuildKit cache mount, out of every layer.
-RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
+# The npm cache stays in a BuildKit cache mount, out of every layer. --ignore-scripts: the
+# package's prepare (its build) runs below, once the sources are in.
+RUN --mount=type=cache,target=/root/.npm npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json ./
 COPY scripts/build.mjs ./scripts/
 COPY src ./src
@@ -27,7 +28,8 @@ ENV NODE_ENV=production \
     DATA_DIR=/home/node/data
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --no-audit --no-fund
+# The build stage built dist/; production dependencies run no install scripts of their own.
+RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 COPY --from=build /app/dist ./dist
 # The service finds its migrations beside package.json, in /app/drizzle.
 COPY drizzle ./drizzle

@@ -1,4 +1,5 @@
 import pino, { type DestinationStream, type Logger } from "pino";
+import pretty from "pino-pretty";
 import type { LogLevel } from "./config/config.js";
 
 const CENSOR = "[redacted]";
@@ -34,7 +35,10 @@ export interface LoggerOptions {
    * they are caught in any field, message or stack trace, not only at the redacted paths.
    */
   secrets?: Array<string | undefined>;
-  /** Where lines go; by default stdout, written asynchronously. */
+  /**
+   * Where lines go; by default stdout: readable lines (pino-pretty) when it is a terminal, JSON
+   * lines written asynchronously otherwise.
+   */
   destination?: DestinationStream;
 }
 
@@ -70,6 +74,12 @@ function scrubber(secrets: string[]): ((line: string) => string) | undefined {
   };
 }
 
+/** A human at a terminal reads lines; anything else (a log collector, a file) gets JSON. */
+function stdout(): DestinationStream {
+  if (process.stdout.isTTY) return pretty({ destination: 1, sync: true });
+  return pino.destination({ dest: 1, sync: false, maxLength: MAX_BUFFERED_LOG_BYTES });
+}
+
 /**
  * A logger on `destination`, or on stdout written asynchronously: a synchronous write per line
  * held the event loop for a quarter of a repeated details request. Lines are written as soon as
@@ -85,6 +95,6 @@ export function createLogger({ level, secrets = [], destination }: LoggerOptions
       serializers: { req: requestSummary },
       ...(streamWrite ? { hooks: { streamWrite } } : {}),
     },
-    destination ?? pino.destination({ dest: 1, sync: false, maxLength: MAX_BUFFERED_LOG_BYTES }),
+    destination ?? stdout(),
   );
 }

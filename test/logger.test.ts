@@ -1,6 +1,8 @@
+import { execFileSync } from "node:child_process";
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { createLogger } from "../src/logger.js";
+import { PROJECT_ROOT } from "../src/project-root.js";
 
 function capture() {
   const lines: string[] = [];
@@ -65,5 +67,29 @@ describe("createLogger", () => {
         .match(/\[redacted\]/g),
     ).toHaveLength(5);
     expect(JSON.parse(lines[3] as string)).toMatchObject({ unrelated: "kept as it is" });
+  });
+});
+
+describe("createLogger on stdout", () => {
+  // A child process that logs one line with the token in it, to its own stdout.
+  const program = `import { createLogger } from ${JSON.stringify(`${PROJECT_ROOT}/src/logger.ts`)};
+    createLogger({ level: "info", secrets: ["ghp_tty_secret"] }).info("hello ghp_tty_secret");`;
+  const args = ["--import", "tsx", "--input-type=module", "-e", program];
+
+  it("writes JSON lines when stdout is not a terminal", () => {
+    const output = execFileSync(process.execPath, args, { cwd: PROJECT_ROOT, encoding: "utf8" });
+    expect(JSON.parse(output.trim())).toMatchObject({ level: 30, msg: "hello [redacted]" });
+  });
+
+  it("writes readable lines, secrets still replaced, when stdout is a terminal", () => {
+    // util-linux's script(1) runs the child on a pseudo-terminal.
+    const command = [process.execPath, ...args].map((arg) => `'${arg.replaceAll("'", "'\\''")}'`);
+    const output = execFileSync("script", ["-qec", command.join(" "), "/dev/null"], {
+      cwd: PROJECT_ROOT,
+      encoding: "utf8",
+    });
+    expect(output).toMatch(/INFO.*hello \[redacted\]/);
+    expect(output).not.toContain("ghp_tty_secret");
+    expect(output).not.toContain('"level"');
   });
 });
