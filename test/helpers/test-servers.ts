@@ -64,12 +64,16 @@ export async function freePort(): Promise<number> {
 
 const nothing = async () => {};
 
-export async function findOrStartPostgres(env: Env = process.env): Promise<StartedServer> {
+/** `localPort` is where a machine's own server is looked for; tests of this file change it. */
+export async function findOrStartPostgres(
+  env: Env = process.env,
+  localPort = DEFAULT_POSTGRES_PORT,
+): Promise<StartedServer> {
   if (!forced(env, "TEST_POSTGRES")) {
     if (env.TEST_DATABASE_URL) return { url: env.TEST_DATABASE_URL, source: "env", stop: nothing };
-    if (await answers(DEFAULT_POSTGRES_PORT)) {
+    if (await answers(localPort)) {
       return {
-        url: `postgres://postgres@127.0.0.1:${DEFAULT_POSTGRES_PORT}/postgres`,
+        url: `postgres://postgres@127.0.0.1:${localPort}/postgres`,
         source: "local",
         stop: nothing,
       };
@@ -78,11 +82,14 @@ export async function findOrStartPostgres(env: Env = process.env): Promise<Start
   return startEmbeddedPostgres();
 }
 
-export async function findOrStartRedis(env: Env = process.env): Promise<StartedServer> {
+export async function findOrStartRedis(
+  env: Env = process.env,
+  localPort = DEFAULT_REDIS_PORT,
+): Promise<StartedServer> {
   if (!forced(env, "TEST_REDIS")) {
     if (env.TEST_REDIS_URL) return { url: env.TEST_REDIS_URL, source: "env", stop: nothing };
-    if (await answers(DEFAULT_REDIS_PORT)) {
-      return { url: `redis://127.0.0.1:${DEFAULT_REDIS_PORT}/5`, source: "local", stop: nothing };
+    if (await answers(localPort)) {
+      return { url: `redis://127.0.0.1:${localPort}/5`, source: "local", stop: nothing };
     }
   }
   return startRedisServer(env.TEST_REDIS_SERVER ?? "redis-server");
@@ -250,7 +257,7 @@ async function startRedisServer(binary: string): Promise<StartedServer> {
       const missing = (early as NodeJS.ErrnoException).code === "ENOENT";
       throw new Error(
         missing
-          ? `The Redis tests need a server: nothing answers on 127.0.0.1:${DEFAULT_REDIS_PORT}, TEST_REDIS_URL is unset, and ${binary} is not installed (Debian: apt-get install redis-server; macOS: brew install redis; or set TEST_REDIS_SERVER to its path)`
+          ? `The Redis tests need a server: none was given (TEST_REDIS_URL) or found on 127.0.0.1:${DEFAULT_REDIS_PORT}, and ${binary}, which would start one, is not installed (Debian: apt-get install redis-server; macOS: brew install redis; or set TEST_REDIS_SERVER to its path)`
           : `${binary} did not start: ${early.message}`,
       );
     }
