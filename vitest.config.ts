@@ -5,6 +5,9 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     exclude: ["test/contract/**", "node_modules/**"],
     setupFiles: ["test/setup/fast-check.ts"],
+    // Finds or starts the Postgres and Redis the tests use (docs/testing.md, "Servers the tests
+    // need") and puts their URLs in TEST_DATABASE_URL and TEST_REDIS_URL for the workers.
+    globalSetup: ["test/setup/servers.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Test files share two cores with PGlite and the fake servers; more workers only contend.

@@ -4,8 +4,11 @@ import pg from "pg";
 import { type Database, openDatabase } from "../../src/db/database.js";
 
 /**
- * The real Postgres the suite runs against besides PGlite. CI provides TEST_DATABASE_URL; on a
- * developer machine the local server is the default. Each test file gets its own database.
+ * The real Postgres the suite runs against besides PGlite. Under vitest, test/setup/servers.ts
+ * has set TEST_DATABASE_URL before any test file loads: the URL it was given, the server on
+ * 127.0.0.1:5432, or an embedded Postgres it started (docs/testing.md, "Servers the tests need").
+ * Scripts run outside vitest (bench/) read the same variable, or use the local server. Each test
+ * file gets its own database.
  */
 export const POSTGRES_ADMIN_URL =
   process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
@@ -29,7 +32,7 @@ async function withAdmin<T>(task: (client: pg.Client) => Promise<T>): Promise<T>
     await client.connect();
   } catch (error) {
     throw new Error(
-      `The Postgres tests need a server: set TEST_DATABASE_URL or start Postgres on 127.0.0.1:5432 (${(error as Error).message})`,
+      `The Postgres tests cannot reach ${new URL(POSTGRES_ADMIN_URL).host}: set TEST_DATABASE_URL, start Postgres on 127.0.0.1:5432, or run under vitest, which starts one when neither answers (${(error as Error).message})`,
     );
   }
   try {

@@ -22,7 +22,12 @@ import { tryConnect } from "../helpers/server-process.js";
 
 // app.ts's keep-alive timeout: an idle connection left alone is closed only after this long.
 const KEEP_ALIVE_TIMEOUT_MS = 5_000;
-const REDIS_URL = "redis://127.0.0.1:6379";
+// The Redis test/setup/servers.ts found or started, on its database 0 (the cache tests flush 5).
+const REDIS_URL = (() => {
+  const url = new URL(process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379");
+  url.pathname = "";
+  return url.toString();
+})();
 // Each GitHub answer takes this long, time enough to start draining in the middle of one.
 const GITHUB_LATENCY_MS = 1_500;
 // The largest file the API serves (Swagger UI's bundle), and how many of it one client asks
