@@ -56,10 +56,10 @@ export const openApiTransforms: Pick<
       url,
     };
   },
+  // Registered with `openapi` options, so the object is always an OpenAPI 3 one.
   transformObject: (documentObject) => {
-    const document = ("openapiObject" in documentObject
-      ? documentObject.openapiObject
-      : documentObject.swaggerObject) as unknown as OpenApiDocument;
+    const document = (documentObject as { openapiObject: unknown })
+      .openapiObject as OpenApiDocument;
     const listing = document.paths?.[LISTING_PATH]?.get;
     if (document.paths && listing) {
       document.paths[LISTING_PATH_WITH_SLASH] = {

@@ -64,7 +64,7 @@ describe("Swagger UI in a real browser", () => {
     const status = operation
       .locator(".live-responses-table tr.response .response-col_status")
       .first();
-    await expect.poll(() => status.textContent()).toBe("200");
+    await expect.poll(() => status.textContent(), { timeout: 20_000 }).toBe("200");
     const body = await operation.locator(".live-responses-table .microlight").first().textContent();
     expect(JSON.parse(body ?? "")).toMatchObject({
       user_id: 583231,
@@ -97,7 +97,7 @@ describe("Swagger UI in a real browser", () => {
     const status = operation
       .locator(".live-responses-table tr.response .response-col_status")
       .first();
-    await expect.poll(() => status.textContent()).toBe("200");
+    await expect.poll(() => status.textContent(), { timeout: 20_000 }).toBe("200");
     const body = await operation.locator(".live-responses-table .microlight").first().textContent();
     expect(JSON.parse(body ?? "")).toMatchObject({
       id: 1296269,
