@@ -10,12 +10,14 @@ import type { Database } from "./db/database.js";
 import { RepositoryStore } from "./db/repository-store.js";
 import type { GitHubClient } from "./github/client.js";
 import { answerClientError } from "./http/client-errors.js";
+import { documentFor, openApiTransforms } from "./http/openapi.js";
 import { registerProblemHandlers, sendProblem } from "./http/problem.js";
 import { REQUEST_ID_HEADER, requestIdOf } from "./http/request-id.js";
 import { OneLinePerRequest } from "./http/request-log.js";
 import { healthRoutes } from "./http/routes/health.js";
 import { metricsRoutes, UNMEASURED_ROUTES } from "./http/routes/metrics.js";
 import { repositoryRoutes } from "./http/routes/repositories.js";
+import { Problem } from "./http/schemas/common.js";
 import { addSecurityHeaders } from "./http/security-headers.js";
 import { createLogger } from "./logger.js";
 import { Metrics } from "./observability/metrics.js";
@@ -108,6 +110,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     });
   }
 
+  // Before the routes that refer to it: the one schema of every error answer.
+  app.addSchema(Problem);
   await app.register(swagger, {
     openapi: {
       openapi: "3.0.3",
@@ -115,13 +119,24 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         title: "GitHub repositories service",
         version: "1.0.0",
         description:
-          "Serves GitHub users' repositories straight from the GitHub REST API, or from a local copy of what callers asked to save. Errors are RFC 9457 problem details.",
+          "Serves GitHub users' repositories straight from the GitHub REST API, or from a local copy of what callers asked to save. Errors are RFC 9457 problem details (application/problem+json). Booleans in the query string take true/false, 1/0, yes/no, on/off, in any letter case. A trailing slash never matters.",
       },
-      tags: [{ name: "repositories" }, { name: "operations" }],
+      // No operation needs credentials: callers are anonymous.
+      security: [],
+      tags: [
+        { name: "repositories", description: "Listings and details, from GitHub or saved" },
+        { name: "operations", description: "Probes and metrics for whoever runs the service" },
+      ],
     },
+    ...openApiTransforms,
   });
-  await app.register(swaggerUi, { routePrefix: "/docs" });
-  app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+  await app.register(swaggerUi, {
+    routePrefix: "/docs",
+    transformSpecification: (document, request) => documentFor(document, request),
+  });
+  app.get("/openapi.json", { schema: { hide: true } }, async (request) =>
+    documentFor(app.swagger(), request),
+  );
 
   const store = new RepositoryStore(database.db);
   const service = new RepositoryService({

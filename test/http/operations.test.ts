@@ -36,6 +36,7 @@ describe("operations endpoints", () => {
         "/metrics",
         "/ready",
         "/repositories",
+        "/repositories/",
         "/repositories/{name}",
         "/repositories/{owner}/{name}",
       ].sort(),
@@ -57,6 +58,68 @@ describe("operations endpoints", () => {
     expect(Object.keys(listing.responses)).toEqual(
       expect.arrayContaining(["200", "400", "404", "502", "503", "504"]),
     );
+  });
+
+  it("declares what tools need: problem+json errors, booleans, operation ids, servers", async () => {
+    const { body } = await h.get("/openapi.json");
+    expect(body.servers).toEqual([{ url: h.url, description: "This service" }]);
+    expect(Object.keys(body.components.schemas)).toEqual(["Problem"]);
+    const operations = Object.values(body.paths).flatMap((path: any) => Object.values(path));
+    const ids = operations.map((operation: any) => operation.operationId);
+    expect(new Set(ids).size).toBe(operations.length);
+    for (const operation of operations as any[]) {
+      expect(operation.operationId).toMatch(/^[a-z][A-Za-z]+$/);
+      expect(operation.description.length).toBeGreaterThan(20);
+      for (const [status, response] of Object.entries(operation.responses) as [string, any][]) {
+        expect(response.description).not.toBe("Default Response");
+        const [mediaType, media] = Object.entries(response.content)[0] as [string, any];
+        if (Number(status) >= 400) {
+          expect(mediaType).toBe("application/problem+json");
+          expect(media.schema).toEqual({ $ref: "#/components/schemas/Problem" });
+          expect(Object.keys(media.examples).length).toBeGreaterThan(0);
+        } else {
+          expect(media.example ?? media.examples).toBeDefined();
+        }
+      }
+    }
+    const parameter = (path: string, name: string) =>
+      body.paths[path].get.parameters.find((p: { name: string }) => p.name === name);
+    for (const path of ["/repositories", "/repositories/"]) {
+      for (const name of ["from_local", "save_data"]) {
+        expect(parameter(path, name)).toMatchObject({
+          required: false,
+          schema: { type: "boolean", enum: [false, true], default: false },
+        });
+      }
+    }
+    for (const path of ["/repositories/{owner}/{name}", "/repositories/{name}"]) {
+      const saveData = parameter(path, "save_data");
+      expect(saveData).toMatchObject({
+        required: true,
+        schema: { type: "boolean", enum: [false, true], example: false },
+      });
+      expect(saveData.example).toBeUndefined();
+    }
+    // Swagger UI is served the same document, servers included.
+    expect((await h.get("/docs/json")).body).toEqual(body);
+  });
+
+  it("still takes every boolean word of API.md, whatever the document shows", async () => {
+    h.fake.addUser({ login: "octocat", id: 583231 });
+    h.fake.addRepo("octocat", { name: "Hello-World", id: 1296269 });
+    for (const word of ["false", "FALSE", "0", "no", "Off"]) {
+      const answer = await h.get(`/repositories/?username=octocat&from_local=${word}`);
+      expect(answer.status, word).toBe(200);
+      expect(answer.body.saved, word).toBe(false);
+    }
+    for (const word of ["true", "True", "1", "YES", "on"]) {
+      const answer = await h.get(`/repositories/octocat/Hello-World?save_data=${word}`);
+      expect(answer.status, word).toBe(200);
+      expect(answer.body.saved, word).toBe(true);
+    }
+    const wrong = await h.get("/repositories/octocat/Hello-World?save_data=maybe");
+    expect(wrong.status).toBe(400);
+    expect(wrong.headers["content-type"]).toBe("application/problem+json; charset=utf-8");
   });
 
   it("sends security headers and no CORS headers by default", async () => {

@@ -35,12 +35,20 @@ const metricsRoutesPlugin: FastifyPluginAsyncTypebox<MetricsRoutesOptions> = asy
     "/metrics",
     {
       schema: {
+        operationId: "getMetrics",
         summary: "Prometheus metrics",
         description:
           "Requests by route and status class, GitHub requests by kind and outcome, GitHub's budget as last seen, the database pool and the process, in Prometheus' text format.",
         tags: ["operations"],
         produces: ["text/plain"],
-        response: { 200: Type.String() },
+        response: {
+          200: Type.String({
+            description: "Prometheus' text exposition format 0.0.4",
+            examples: [
+              '# HELP http_request_duration_seconds Time to answer a request to this API, by route pattern and status class\n# TYPE http_request_duration_seconds histogram\nhttp_request_duration_seconds_count{method="GET",route="/repositories",status_class="2xx"} 3\n',
+            ],
+          }),
+        },
       },
     },
     async (_request, reply) => {

@@ -105,11 +105,32 @@ export const RepositoryDetails = Type.Object(
     watchers: Type.Integer({ description: "GitHub's subscribers_count: people watching" }),
     saved: Type.Boolean({ description: "Whether this answer was written to the database" }),
   },
-  { description: "One repository's details, from GitHub" },
+  {
+    description: "One repository's details, from GitHub",
+    examples: [
+      {
+        id: 1296269,
+        name: "Hello-World",
+        full_name: "octocat/Hello-World",
+        owner: { id: 583231, username: "octocat" },
+        url: "https://github.com/octocat/Hello-World",
+        access: "public",
+        created_at: "2011-01-26T19:01:12Z",
+        updated_at: "2011-01-26T19:14:43Z",
+        size: 108,
+        stars: 80,
+        watchers: 42,
+        saved: false,
+      },
+    ],
+  },
 );
 
 export const listRepositoriesSchema = {
+  operationId: "listRepositories",
   summary: "List a user's or organisation's public repositories",
+  description:
+    "Every repository of the account, sorted by name. From GitHub by default (every page, cached as GitHub's Cache-Control allows); with save_data=true the whole account is saved first; with from_local=true it is read from the local copy instead (404 not-saved when nothing is). A trailing slash does not matter: /repositories/?username=octocat is the same request.",
   tags: ["repositories"],
   querystring: Type.Object({
     username: Username,
@@ -132,7 +153,10 @@ export type RepositoryDetails = Static<typeof RepositoryDetails>;
 const saveData = BooleanWord("Save the owner and the repository before answering (required)");
 
 export const repositoryByOwnerSchema = {
+  operationId: "getRepository",
   summary: "One repository's details",
+  description:
+    "The repository from GitHub, with its owner and watchers. With save_data=true the owner and the repository are saved first, and saved is true.",
   tags: ["repositories"],
   params: Type.Object({ owner: Username, name: RepositoryName }),
   querystring: Type.Object({ save_data: saveData }),
@@ -140,7 +164,10 @@ export const repositoryByOwnerSchema = {
 };
 
 export const repositoryByNameSchema = {
+  operationId: "getRepositoryByName",
   summary: "One repository's details (the original brief's path; username names the owner)",
+  description:
+    "The same answer as /repositories/{owner}/{name}, with the owner given as username; without username the answer is a 400 that names both forms to use.",
   tags: ["repositories"],
   params: Type.Object({ name: RepositoryName }),
   querystring: Type.Object({
