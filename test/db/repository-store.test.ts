@@ -2,38 +2,10 @@ import { sql } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { openDatabase } from "../../src/db/database.js";
 import { DatabaseConflictError, DatabaseUnavailableError } from "../../src/db/errors.js";
-import {
-  type OwnerRecord,
-  type RepositoryRecord,
-  RepositoryStore,
-} from "../../src/db/repository-store.js";
+import { RepositoryStore } from "../../src/db/repository-store.js";
 import { byName } from "../../src/repositories/views.js";
 import { BACKENDS, openTestDatabase, queryRows, type TestDatabase } from "../helpers/databases.js";
-
-function owner(id: number, login: string): OwnerRecord {
-  return { id, login, type: "User", htmlUrl: `https://github.com/${login}` };
-}
-
-function repository(
-  id: number,
-  ownerLogin: string,
-  name: string,
-  overrides: Partial<RepositoryRecord> = {},
-): RepositoryRecord {
-  return {
-    id,
-    name,
-    fullName: `${ownerLogin}/${name}`,
-    htmlUrl: `https://github.com/${ownerLogin}/${name}`,
-    visibility: "public",
-    createdAt: new Date("2011-01-26T19:01:12Z"),
-    updatedAt: new Date("2011-01-26T19:14:43Z"),
-    size: 108,
-    stars: 80,
-    watchers: 42,
-    ...overrides,
-  };
-}
+import { owner, repository } from "../helpers/records.js";
 
 describe.each(BACKENDS)("RepositoryStore on %s", (backend) => {
   let test: TestDatabase;

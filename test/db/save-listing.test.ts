@@ -1,37 +1,16 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import {
-  type OwnerRecord,
-  type RepositoryRecord,
-  RepositoryStore,
-} from "../../src/db/repository-store.js";
+import { type RepositoryRecord, RepositoryStore } from "../../src/db/repository-store.js";
 import { BACKENDS, openTestDatabase, queryRows, type TestDatabase } from "../helpers/databases.js";
-
-function owner(id: number, login: string): OwnerRecord {
-  return { id, login, type: "User", htmlUrl: `https://github.com/${login}` };
-}
+import { owner, repository } from "../helpers/records.js";
 
 /** A repository as a listing gives it: no watchers. */
-function listed(
+const listed = (
   id: number,
   ownerLogin: string,
   name: string,
   overrides: Partial<RepositoryRecord> = {},
-): RepositoryRecord {
-  return {
-    id,
-    name,
-    fullName: `${ownerLogin}/${name}`,
-    htmlUrl: `https://github.com/${ownerLogin}/${name}`,
-    visibility: "public",
-    createdAt: new Date("2011-01-26T19:01:12Z"),
-    updatedAt: new Date("2011-01-26T19:14:43Z"),
-    size: 108,
-    stars: 80,
-    watchers: null,
-    ...overrides,
-  };
-}
+) => repository(id, ownerLogin, name, { watchers: null, ...overrides });
 
 const GITHUB_TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
 
