@@ -93,6 +93,22 @@ describe("users", () => {
     fake.addUser({ login: "old-name" });
     expect((await getJson("/users/old-name")).status).toBe(200);
   });
+
+  it("answers an account by id, and 404 everywhere once deleteUser took it", async () => {
+    const { id } = fake.addUser({ login: "short-lived" });
+    const { id: repoId } = fake.addRepo("short-lived", { name: "with-it" });
+    expect((await getJson(`/user/${id}`)).body.login).toBe("short-lived");
+    fake.deleteUser("short-lived");
+    for (const path of [
+      `/user/${id}`,
+      "/users/short-lived",
+      "/users/short-lived/repos",
+      "/repos/short-lived/with-it",
+      `/repositories/${repoId}`,
+    ]) {
+      expect((await get(path)).status).toBe(404);
+    }
+  });
 });
 
 describe("repository listing", () => {

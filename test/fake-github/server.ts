@@ -209,6 +209,11 @@ export class FakeGitHub {
     this.forgetRendered();
   }
 
+  deleteUser(login: string): void {
+    this.store.deleteUser(login);
+    this.forgetRendered();
+  }
+
   injectFault(spec: FaultSpec): void {
     this.faults.add(spec);
   }

@@ -293,6 +293,14 @@ export class FakeStore {
     }
   }
 
+  /** Deletes an account and every repository it owns, as GitHub does. */
+  deleteUser(login: string): void {
+    const user = this.requireUser(login);
+    for (const repo of this.reposOf(user.id)) this.deleteRepo(user.login, repo.name);
+    this.userIdByLogin.delete(lower(user.login));
+    this.users.delete(user.id);
+  }
+
   userByLogin(login: string): UserRecord | undefined {
     const id = this.userIdByLogin.get(lower(login));
     return id === undefined ? undefined : this.users.get(id);

@@ -82,6 +82,21 @@ describe.each(BACKENDS)("the refresher on %s", (backend) => {
     expect((await h.get("/repositories/?username=changing&from_local=true")).status).toBe(404);
   });
 
+  it("removes an account GitHub no longer has, with its repositories", async () => {
+    fake.addUser({ login: "leaving", id: 9108 });
+    fake.addRepo("leaving", { name: "gone-with-it", id: 91081 });
+    expect((await h.get("/repositories/?username=leaving&save_data=true")).status).toBe(200);
+    fake.deleteUser("leaving");
+    await vi.waitFor(
+      async () =>
+        expect((await h.get("/repositories/?username=leaving&from_local=true")).status).toBe(404),
+      { timeout: ROUND_BOUND_MS, interval: 200 },
+    );
+    expect(
+      await queryRows(h.test.database, sql`select id from repository where id = 91081`),
+    ).toEqual([]);
+  });
+
   it("refreshes a repository saved on its own by id, following a transfer, and removes one GitHub no longer has", async () => {
     fake.addUser({ login: "single-owner", id: 9102 });
     fake.addUser({ login: "new-owner", id: 9103 });
