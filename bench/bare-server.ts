@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import Fastify from "fastify";
+import { Problem } from "../src/http/schemas/common.js";
 import {
   listRepositoriesSchema,
   repositoryByOwnerSchema,
@@ -17,6 +18,8 @@ const bodies = JSON.parse(readFileSync(process.env.BARE_BODIES as string, "utf8"
 };
 
 const app = Fastify({ routerOptions: { ignoreTrailingSlash: true } });
+// The routes' error answers refer to the one shared problem schema, as in src/app.ts.
+app.addSchema(Problem);
 app.get("/repositories", { schema: listRepositoriesSchema }, async () => bodies.listing);
 app.get(
   "/repositories/:owner/:name",
