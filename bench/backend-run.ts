@@ -67,8 +67,11 @@ export interface BackendResult {
   };
   b2: Comparison & { queriesPerRequestStore: number; queriesPerRequestServer: number | null };
   b3: Comparison & { upstreamRequests: number; windowSeconds: number };
-  /** B3 on a second process of the same build with METRICS=false, right after B3. */
-  metricsCost: { withoutMetrics: LoadResult; ratio: number };
+  /**
+   * B3 on two new processes of the same build, one with METRICS=false, measured in turn: both
+   * with the same short history, so only the metrics differ.
+   */
+  metricsCost: { withMetrics: LoadResult; withoutMetrics: LoadResult; ratio: number };
   b4: { upstreamRequests: number; pages: number; ok: number; sent: number };
   b5: { peakRssMbThroughB4: number; peakRssMbEnd: number };
   /** Cold 1,000-repository listings from GitHub, and the same with the whole account saved. */
@@ -151,6 +154,64 @@ async function prepareStorage(
     databaseName: database.name,
     dispose: () => database.drop(),
   };
+}
+
+/** Sums two halves of a comparison measured in turn. */
+function combined(parts: LoadResult[]): LoadResult {
+  const sum = (key: "requests" | "sent" | "failures") =>
+    parts.reduce((total, part) => total + part[key], 0);
+  return {
+    rps: parts.reduce((total, part) => total + part.rps, 0) / parts.length,
+    latencyP50Ms: median(parts.map((part) => part.latencyP50Ms)),
+    latencyP99Ms: Math.max(...parts.map((part) => part.latencyP99Ms)),
+    requests: sum("requests"),
+    sent: sum("sent"),
+    failures: sum("failures"),
+  };
+}
+
+async function compareMetrics(
+  serviceArgs: { args: string[]; cwd: string; env: Record<string, string>; logFile: string },
+  backend: Backend,
+  dir: string,
+  detailsPath: string,
+  config: BenchConfig,
+): Promise<BackendResult["metricsCost"]> {
+  const start = (metrics: "true" | "false") =>
+    startProcess({
+      ...serviceArgs,
+      env: {
+        ...serviceArgs.env,
+        METRICS: metrics,
+        // A PGlite data directory takes one process at a time; B3 needs none of the data.
+        ...(backend === "pglite" ? { DATA_DIR: join(dir, `pglite-metrics-${metrics}`) } : {}),
+      },
+      logFile: join(dir, `service-metrics-${metrics}.log`),
+    });
+  const on = await start("true");
+  const off = await start("false");
+  try {
+    const half = Math.max(1, Math.round(config.durationSeconds / 2));
+    const runs: Record<"on" | "off", LoadResult[]> = { on: [], off: [] };
+    for (let round = 0; round < 2; round++) {
+      for (const [label, server] of [
+        ["on", on],
+        ["off", off],
+      ] as const) {
+        runs[label].push(
+          assertClean(
+            `B3 with METRICS ${label}`,
+            await measured(`${server.url}${detailsPath}`, config.connections, half),
+          ),
+        );
+      }
+    }
+    const withMetrics = combined(runs.on);
+    const withoutMetrics = combined(runs.off);
+    return { withMetrics, withoutMetrics, ratio: withMetrics.rps / withoutMetrics.rps };
+  } finally {
+    await Promise.allSettled([on.stop(), off.stop()]);
+  }
 }
 
 export async function runBackend(
@@ -243,19 +304,6 @@ export async function runBackend(
       floor.push(await upstream.parallelListing(user.login, pages));
     }
 
-    log(`[${build.label} ${backend}] cold listings against cold whole-account saves, in turn`);
-    fake.setRateLimit(5000);
-    const [listingMedianMs, saveMedianMs] = (await alternately(service.url, [
-      wholePairs.map(({ listed }) => `/repositories?username=${listed.login}`),
-      wholePairs.map(({ saved }) => `/repositories?username=${saved.login}&save_data=true`),
-    ])) as [number, number];
-    const wholeSave = {
-      listingMedianMs,
-      saveMedianMs,
-      ratio: saveMedianMs / listingMedianMs,
-      pairs: wholePairs.length - 1,
-    };
-
     log(
       `[${build.label} ${backend}] B4 ${config.coalesceRequests} identical cold listings at once`,
     );
@@ -319,30 +367,6 @@ export async function runBackend(
     const detailsUpstream = fake.requests.filter((entry) =>
       entry.path.startsWith(`/repos/saved/`),
     ).length;
-    log(`[${build.label} ${backend}] B3 again with METRICS=false, a second process`);
-    const unmeasured = await startProcess({
-      ...serviceArgs,
-      env: {
-        ...serviceArgs.env,
-        METRICS: "false",
-        // PGlite's data directory takes one process at a time; this one needs none of the data.
-        ...(backend === "pglite" ? { DATA_DIR: join(dir, "pglite-unmeasured") } : {}),
-      },
-      logFile: join(dir, "service-unmeasured.log"),
-    });
-    let withoutMetrics: LoadResult;
-    try {
-      withoutMetrics = assertClean(
-        "B3 without metrics",
-        await measured(
-          `${unmeasured.url}${detailsPath}`,
-          config.connections,
-          config.durationSeconds,
-        ),
-      );
-    } finally {
-      await unmeasured.stop();
-    }
     const b3Bare = assertClean(
       "B3 bare",
       await measured(`${bare.url}${detailsPath}`, config.connections, config.durationSeconds),
@@ -372,6 +396,21 @@ export async function runBackend(
       await measured(`${bare.url}${listingPath}`, config.connections, config.durationSeconds),
     );
     const peakRssMbThroughB4 = await service.peakRssMb();
+
+    log(
+      `[${build.label} ${backend}] whole saves against cold listings, in turn (after B5's reading)`,
+    );
+    fake.setRateLimit(5000);
+    const [listingMedianMs, saveMedianMs] = (await alternately(service.url, [
+      wholePairs.map(({ listed }) => `/repositories?username=${listed.login}`),
+      wholePairs.map(({ saved }) => `/repositories?username=${saved.login}&save_data=true`),
+    ])) as [number, number];
+    const wholeSave = {
+      listingMedianMs,
+      saveMedianMs,
+      ratio: saveMedianMs / listingMedianMs,
+      pairs: wholePairs.length - 1,
+    };
 
     log(
       `[${build.label} ${backend}] scaling: cold remote listings at ${sizes.join(", ")} repositories`,
@@ -416,6 +455,9 @@ export async function runBackend(
     const peakRssMbEnd = await service.peakRssMb();
     await service.stop();
     service = undefined;
+
+    log(`[${build.label} ${backend}] B3 on two new processes, with and without METRICS, in turn`);
+    const metricsCost = await compareMetrics(serviceArgs, backend, dir, detailsPath, config);
 
     const inspector = await openBenchDatabase(storage.target);
     try {
@@ -466,7 +508,7 @@ export async function runBackend(
           upstreamRequests: detailsUpstream,
           windowSeconds,
         },
-        metricsCost: { withoutMetrics, ratio: b3Service.rps / withoutMetrics.rps },
+        metricsCost,
         b4,
         b5: { peakRssMbThroughB4, peakRssMbEnd },
         wholeSave,

@@ -69,11 +69,18 @@ export class Refresher {
   /** One round: every due row, unless the budget or a stop ends it first. */
   async runRound(): Promise<void> {
     this.options.counts?.round();
+    // Rows that failed stay claimed until the round ends, so the round goes on past them
+    // instead of taking them again; the next round may.
+    const failed: Array<[RefreshKind, number]> = [];
     try {
-      for (const kind of KINDS) await this.refreshDue(kind);
+      for (const kind of KINDS) await this.refreshDue(kind, failed);
     } catch (error) {
       // Claiming failed (the database away); the rows stay due for the next round.
       this.options.log.warn({ reason: (error as Error).message }, "refresh round failed");
+    } finally {
+      for (const [kind, id] of failed) {
+        await this.options.store.releaseClaim(kind, id).catch(() => {});
+      }
     }
   }
 
@@ -86,7 +93,7 @@ export class Refresher {
     this.timer.unref();
   }
 
-  private async refreshDue(kind: RefreshKind) {
+  private async refreshDue(kind: RefreshKind, failed: Array<[RefreshKind, number]>) {
     const { store, intervalS } = this.options;
     while (this.mayGoOn()) {
       const ids = await store.claimDue(kind, {
@@ -96,17 +103,18 @@ export class Refresher {
       });
       if (ids.length === 0) return;
       for (const id of ids) {
-        try {
-          if (this.mayGoOn()) await this.refreshOne(kind, id);
-        } finally {
-          // Given back refreshed or not: a failed row is due again at the next round.
+        if (this.mayGoOn() && (await this.refreshOne(kind, id)) === "failed") {
+          failed.push([kind, id]);
+        } else {
+          // Refreshed (no longer due for an interval), or not tried: given back at once.
           await store.releaseClaim(kind, id).catch(() => {});
         }
       }
     }
   }
 
-  private async refreshOne(kind: RefreshKind, id: number) {
+  /** One row's refresh; undefined when it was cancelled by a stop. */
+  private async refreshOne(kind: RefreshKind, id: number): Promise<RefreshResult | undefined> {
     const { service, log, counts } = this.options;
     const signal = this.stopped.signal;
     let result: RefreshResult;
@@ -119,7 +127,7 @@ export class Refresher {
       if (result === "removed")
         log.info({ kind, id }, "refresh removed a row GitHub no longer has");
     } catch (error) {
-      if (signal.aborted) return;
+      if (signal.aborted) return undefined;
       result = "failed";
       if (error instanceof GitHubRateLimitError) {
         this.pausedUntil = Date.now() + error.retryAfterSeconds * 1000;
@@ -127,6 +135,7 @@ export class Refresher {
       log.warn({ kind, id, reason: (error as Error).message }, "refresh failed");
     }
     counts?.row(kind, result);
+    return result;
   }
 
   /** False once stopped, and while GitHub's budget is at the reserve or limited. */

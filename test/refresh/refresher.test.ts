@@ -183,6 +183,13 @@ describe.each(BACKENDS)("the refresher on %s", (backend) => {
     );
     expect((await h.get("/health")).status).toBe(200);
     expect(await local("outage")).toEqual(before);
+    // Once a round: a failed row is not taken again until the next one. In 3 s, at most 4
+    // rounds (a second apart), each asking at most 3 times (the request and its 2 retries).
+    fake.resetRequests();
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const asked = fake.requests.filter((request) => request.path === "/user/9105").length;
+    expect(asked).toBeGreaterThan(0);
+    expect(asked).toBeLessThanOrEqual(4 * 3);
     fake.clearFaults();
     await refreshedAfter(9105, await listedAt(9105));
   });
