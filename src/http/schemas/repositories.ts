@@ -44,6 +44,19 @@ const HELLO_WORLD = {
   stars: 80,
 };
 
+/** The listing's example repository as the details routes answer it, owner and watchers added. */
+function detailsExample({ id, name, full_name, ...place }: typeof HELLO_WORLD) {
+  return {
+    id,
+    name,
+    full_name,
+    owner: { id: 583231, username: "octocat" },
+    ...place,
+    watchers: 42,
+    saved: false,
+  };
+}
+
 const LISTING_FROM_GITHUB = {
   user_id: 583231,
   username: "octocat",
@@ -107,22 +120,7 @@ export const RepositoryDetails = Type.Object(
   },
   {
     description: "One repository's details, from GitHub",
-    examples: [
-      {
-        id: 1296269,
-        name: "Hello-World",
-        full_name: "octocat/Hello-World",
-        owner: { id: 583231, username: "octocat" },
-        url: "https://github.com/octocat/Hello-World",
-        access: "public",
-        created_at: "2011-01-26T19:01:12Z",
-        updated_at: "2011-01-26T19:14:43Z",
-        size: 108,
-        stars: 80,
-        watchers: 42,
-        saved: false,
-      },
-    ],
+    examples: [detailsExample(HELLO_WORLD)],
   },
 );
 
