@@ -5,9 +5,8 @@
  * every round asks GitHub; with GitHub's own max-age of 60 s, a round within a minute of the
  * last asks nothing. Prints a Markdown table for docs/refreshing.md.
  */
-import { sql } from "drizzle-orm";
 import { FakeGitHub } from "../test/fake-github/server.js";
-import { queryRows } from "../test/helpers/databases.js";
+import { listedAtMs } from "../test/helpers/databases.js";
 import { startHarness } from "../test/helpers/harness.js";
 
 const SIZES = [10, 300, 1000, 5000];
@@ -37,15 +36,7 @@ const h = await startHarness({
   },
 });
 
-const listedAt = async (id: number) =>
-  Number(
-    (
-      await queryRows(
-        h.test.database,
-        sql`select (extract(epoch from listed_at) * 1000)::float8 as ms from "user" where id = ${id}`,
-      )
-    )[0]?.ms,
-  );
+const listedAt = (id: number) => listedAtMs(h.test.database, id);
 async function nextRefresh(id: number) {
   const since = await listedAt(id);
   const deadline = Date.now() + 60_000;

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { SQL } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import pg from "pg";
 import { type Database, openDatabase } from "../../src/db/database.js";
 
@@ -65,6 +65,15 @@ export async function queryRows(
     rows: Record<string, unknown>[];
   };
   return result.rows;
+}
+
+/** When the account was last saved whole (`user.listed_at`), in epoch milliseconds; NaN if never. */
+export async function listedAtMs(database: Database, accountId: number): Promise<number> {
+  const [row] = await queryRows(
+    database,
+    sql`select (extract(epoch from listed_at) * 1000)::float8 as ms from "user" where id = ${accountId}`,
+  );
+  return Number(row?.ms);
 }
 
 /** A migrated, empty database of the given backend. */

@@ -3,7 +3,7 @@ import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { openDatabase } from "../../src/db/database.js";
 import { FakeGitHub } from "../fake-github/server.js";
-import { BACKENDS, createPostgresDatabase, queryRows } from "../helpers/databases.js";
+import { BACKENDS, createPostgresDatabase, listedAtMs, queryRows } from "../helpers/databases.js";
 import { type Harness, startHarness } from "../helpers/harness.js";
 import { type InProcessService, startInProcessService } from "../helpers/in-process-service.js";
 import { TcpProxy } from "../reliability/tcp-proxy.js";
@@ -40,16 +40,7 @@ describe.each(BACKENDS)("the refresher on %s", (backend) => {
 
   const local = async (login: string) =>
     (await h.get(`/repositories/?username=${login}&from_local=true`)).body;
-  /** When the account was last saved whole, in epoch milliseconds. */
-  const listedAt = async (id: number) =>
-    Number(
-      (
-        await queryRows(
-          h.test.database,
-          sql`select (extract(epoch from listed_at) * 1000)::float8 as ms from "user" where id = ${id}`,
-        )
-      )[0]?.ms,
-    );
+  const listedAt = (id: number) => listedAtMs(h.test.database, id);
   /** Resolves once the account has been saved whole again after `since`. */
   const refreshedAfter = (id: number, since: number) =>
     vi.waitFor(async () => expect(await listedAt(id)).toBeGreaterThan(since), {
