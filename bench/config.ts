@@ -1,3 +1,5 @@
+import { resolve } from "node:path";
+
 /** What one `npm run bench` does, from environment variables with defaults sized for ~4 minutes. */
 export interface BenchConfig {
   backends: Array<"pglite" | "postgres">;
@@ -27,6 +29,11 @@ export interface BenchConfig {
    * backend by backend before this tree, so that each figure has its ratio to that commit's.
    */
   baselineDir: string | undefined;
+  /**
+   * The Redis of the replica scenario (BENCH_REDIS_URL, a database of its own, emptied before
+   * use); `off` leaves the scenario out.
+   */
+  redisUrl: string | undefined;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
@@ -73,6 +80,11 @@ export function loadBenchConfig(env: NodeJS.ProcessEnv): BenchConfig {
       env.TEST_DATABASE_URL ??
       "postgres://postgres@127.0.0.1:5432/postgres",
     output: env.BENCH_OUTPUT ?? "bench/results/latest.json",
-    baselineDir: env.BENCH_BASELINE_DIR || undefined,
+    // Absolute, as the baseline's modules are imported by path and its processes run there.
+    baselineDir: env.BENCH_BASELINE_DIR ? resolve(env.BENCH_BASELINE_DIR) : undefined,
+    redisUrl:
+      env.BENCH_REDIS_URL === "off"
+        ? undefined
+        : (env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379/9"),
   };
 }

@@ -1,5 +1,6 @@
 import type { BackendResult } from "./backend-run.js";
 import type { BenchConfig } from "./config.js";
+import type { ReplicasResult, RoundCost } from "./replicas.js";
 
 export interface Check {
   backend: string;
@@ -203,4 +204,32 @@ export function baselineTable(results: BackendResult[], baselines: BackendResult
     }
   }
   return table(["backend", "figure", "baseline", "this tree", "ratio", "goal"], rows);
+}
+
+/**
+ * Issue 14's replica scenario: three replicas sharing one Redis spend GitHub's rate limit as one
+ * replica does, round by round, and nothing once restarted.
+ */
+export function replicaChecks(result: ReplicasResult): Check[] {
+  const { single, three, restarted } = result;
+  const ratio = (now: number, then: number) =>
+    then === 0 ? (now === 0 ? 1 : Infinity) : now / then;
+  const round = (name: string, one: RoundCost, many: RoundCost): Check => ({
+    backend: "postgres+redis",
+    id: `Replicas, ${name}`,
+    target: "3 replicas: GitHub answers other than 304 = 1 replica's",
+    reached: `${many.costly} vs ${one.costly} (ratio ${ratio(many.costly, one.costly).toFixed(2)}; 304s ${many.revalidated} vs ${one.revalidated})`,
+    pass: many.costly === one.costly,
+  });
+  return [
+    round("cold round", single.first, three.first),
+    round(`after max-age (${result.maxAgeSeconds} s)`, single.second, three.second),
+    {
+      backend: "postgres+redis",
+      id: "Replicas, restarted",
+      target: "all 3 restarted, a third round: no GitHub answer but 304",
+      reached: `${restarted.costly} costly, ${restarted.revalidated} answered 304`,
+      pass: restarted.costly === 0,
+    },
+  ];
 }

@@ -6,7 +6,15 @@ import { PROJECT_ROOT } from "../src/project-root.js";
 import { type BackendResult, runBackend, type ServiceBuild } from "./backend-run.js";
 import { loadBenchConfig } from "./config.js";
 import { IMAGE_COMMAND } from "./image-command.js";
-import { baselineTable, type Check, checks, scalingTable, targetsTable } from "./report.js";
+import { type ReplicasResult, runReplicas } from "./replicas.js";
+import {
+  baselineTable,
+  type Check,
+  checks,
+  replicaChecks,
+  scalingTable,
+  targetsTable,
+} from "./report.js";
 
 /**
  * `npm run bench`: the service as deployed (node dist/server.js) against the fake GitHub, on
@@ -47,6 +55,10 @@ for (const backend of config.backends) {
   results.push(await runBackend(backend, config, log, current));
 }
 const all: Check[] = results.flatMap((result) => checks(result, config));
+const replicas: ReplicasResult | undefined = config.redisUrl
+  ? await runReplicas({ ...config, redisUrl: config.redisUrl }, log)
+  : undefined;
+if (replicas) all.push(...replicaChecks(replicas));
 
 const printed = [
   `Upstream latency ${config.latencyMs} ms; throughput runs ${config.durationSeconds} s at ${config.connections} connections; ${cpus().length} CPUs, load average ${loadavg()[0]?.toFixed(2)} at the end.`,
@@ -89,6 +101,7 @@ await writeFile(
       checks: all,
       results,
       baselines,
+      replicas,
     },
     null,
     2,
