@@ -43,7 +43,16 @@ export type Fetcher<T> = (
 interface Flight {
   answer: Promise<CachedAnswer<unknown>>;
   callers: number;
-  abandon: AbortController;
+  /**
+   * Made only when GitHub is asked, or when the last caller leaves before: a fresh answer from
+   * the store, the most common lookup, then costs no AbortSignal.
+   */
+  abandon?: AbortController;
+}
+
+function abandonOf(flight: Flight): AbortController {
+  flight.abandon ??= new AbortController();
+  return flight.abandon;
 }
 
 export interface CacheStore {
@@ -133,11 +142,12 @@ export class GitHubCache {
     const key = `github:v1:${this.scope}:${path}`;
     let flight = this.inFlight.get(key);
     if (flight === undefined) {
-      const abandon = new AbortController();
-      const started: Flight = {
+      // lookup() reads the signal only after its first await, once `started` is set.
+      let started: Flight;
+      const answer = this.lookup(key, fetch as Fetcher<unknown>, () => abandonOf(started).signal);
+      started = {
         callers: 0,
-        abandon,
-        answer: this.lookup(key, fetch as Fetcher<unknown>, abandon.signal).finally(() => {
+        answer: answer.finally(() => {
           if (this.inFlight.get(key) === started) this.inFlight.delete(key);
         }),
       };
@@ -157,7 +167,7 @@ export class GitHubCache {
         flight.callers--;
         if (flight.callers > 0) return;
         if (this.inFlight.get(key) === flight) this.inFlight.delete(key);
-        flight.abandon.abort(signal.reason);
+        abandonOf(flight).abort(signal.reason);
       };
       signal.addEventListener("abort", leave, { once: true });
       flight.answer.then(
@@ -180,14 +190,14 @@ export class GitHubCache {
   private async lookup(
     key: string,
     fetch: Fetcher<unknown>,
-    signal: AbortSignal,
+    abandoned: () => AbortSignal,
   ): Promise<CachedAnswer<unknown>> {
     const kept = await this.storeGet(key);
     if (kept !== undefined && kept.freshUntil > Date.now()) {
       this.counts.lookups.hit++;
       return kept;
     }
-    const fetched = await fetch(kept, signal);
+    const fetched = await fetch(kept, abandoned());
     let policy: CachePolicy;
     let answer: CachedAnswer<unknown>;
     if (fetched.notModified) {

@@ -353,11 +353,11 @@ export class GitHubClient {
     subject: string,
     signal: AbortSignal | undefined,
   ): Promise<CachedAnswer<T>> {
-    const url = this.apiUrl(path);
+    // The paths built above are already what URL would make of them, so the key needs no parse.
     return this.cache.get<T>(
-      this.cacheKey(url),
+      path.toLowerCase(),
       (kept, abandoned) =>
-        this.fetch(url, kept, abandoned, undefined, (text, status, headers) =>
+        this.fetch(this.apiUrl(path), kept, abandoned, undefined, (text, status, headers) =>
           compact(this.parse({ status, headers, text }, validator, subject)),
         ),
       signal,

@@ -218,6 +218,31 @@ describe("the Redis store", () => {
     });
   });
 
+  it("hands GitHub's fetch an aborted signal when the last caller left while Redis was looking", async () => {
+    const client = await ready(openRedis(REDIS_URL));
+    const pauser = new Redis(REDIS_URL);
+    try {
+      const cache = new GitHubCache(new RedisStore(client), { token: "t-gone" });
+      const signals: AbortSignal[] = [];
+      const fetch = async (_kept: unknown, signal: AbortSignal) => {
+        signals.push(signal);
+        return fresh({ id: 9 });
+      };
+      // Redis holds the lookup for 150 ms (inside its 200 ms timeout); the caller leaves first.
+      await pauser.call("CLIENT", "PAUSE", "150", "ALL");
+      const caller = new AbortController();
+      const lookup = cache.get("users/gone", fetch, caller.signal);
+      caller.abort(new Error("caller left"));
+      await expect(lookup).rejects.toThrow("caller left");
+      await vi.waitFor(() => expect(signals).toHaveLength(1));
+      expect(signals[0]?.aborted).toBe(true);
+    } finally {
+      await pauser.call("CLIENT", "UNPAUSE");
+      pauser.disconnect();
+      client.disconnect();
+    }
+  });
+
   it("treats a Redis slower than its command timeout as a miss", async () => {
     const client = await ready(openRedis(REDIS_URL));
     const pauser = new Redis(REDIS_URL);
